@@ -1,0 +1,1 @@
+namespace Conversations.Bench; public static class Program { public static void Main() { } }

@@ -1,0 +1,1 @@
+namespace Conversations.Gateway; public static class Program { public static void Main() { } }

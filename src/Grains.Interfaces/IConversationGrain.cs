@@ -1,0 +1,33 @@
+namespace Conversations;
+
+/// <summary>
+/// The actor that owns one conversation. The runtime guarantees one turn at a time per key, events
+/// in inbox order, and that a turn's new state and actions commit together or not at all. A grain
+/// whose commit fails is discarded and re-created from the stored state.
+/// </summary>
+public interface IConversationGrain
+{
+    ValueTask<TurnResult> RunTurnAsync(TurnContext turn, CancellationToken cancellationToken);
+}
+
+/// <summary>Creates the grain for a key from its committed state (empty for a new conversation).</summary>
+public interface IConversationGrainFactory
+{
+    IConversationGrain Create(ConversationKey key, ReadOnlyMemory<byte> committedState);
+}
+
+/// <summary>What a turn works on: every event pending for the conversation when the turn began.</summary>
+public sealed class TurnContext(ConversationKey key, IReadOnlyList<InboxMessage> events, Func<bool> newerEventsPending)
+{
+    public ConversationKey Key { get; } = key;
+    public IReadOnlyList<InboxMessage> Events { get; } = events;
+
+    /// <summary>True once more events have arrived for this conversation since the turn began (burst policies use it).</summary>
+    public bool NewerEventsPending => newerEventsPending();
+}
+
+/// <summary>The outcome of a turn: the state to commit (null keeps the current one) and the actions to send, in order.</summary>
+public sealed record TurnResult(ReadOnlyMemory<byte>? NewState, IReadOnlyList<NewOutboxMessage> Actions)
+{
+    public static readonly TurnResult Unchanged = new(null, []);
+}

@@ -1,0 +1,1 @@
+namespace Conversations.Silo; public static class Program { public static void Main() { } }
