@@ -15,9 +15,10 @@ internal static class WebhookBodyReader
     {
         if (request.ContentLength > limit) return null;
 
-        // Let the server enforce the same limit too; it throws 413 itself when a body runs over it.
+        // The exact check is ours, on decoded bytes. The server's own limit is only a backstop (it may
+        // count chunk framing), so it gets headroom, and it replaces the server default (30 MB) either way.
         var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
-        if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = limit;
+        if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = limit * 2 + 16 * 1024;
 
         var initial = (int)Math.Min(request.ContentLength ?? 4096, limit);
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initial, 256));

@@ -79,6 +79,8 @@ internal sealed class WebhookEndpoint(
             if (body is null)
             {
                 log.WebhookTooLarge(platformTag, tenant.Id, limit);
+                // The rest of the body is unread: close rather than let the server drain it for keep-alive.
+                context.Response.Headers.Connection = "close";
                 return await AnswerErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"body over {limit} bytes", WebhookOutcome.TooLarge);
             }
 
