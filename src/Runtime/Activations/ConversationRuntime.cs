@@ -275,8 +275,11 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
         }
     }
 
+    private int _disposed;
+
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _collector?.Dispose();
         _abort.Cancel();
         _abort.Dispose();
