@@ -1,3 +1,4 @@
+using Conversations.Gateway.Hosting;
 using Conversations.Silo.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -12,6 +13,8 @@ namespace Conversations.Silo;
 /// </summary>
 public static class SiloApp
 {
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
     /// <param name="args">Command-line arguments (<c>--urls</c>, <c>--Conversations:...=value</c>).</param>
     /// <param name="configure">Extra registrations after the silo's own (tests: fakes of the world outside).</param>
     /// <exception cref="InvalidOperationException">The configuration is invalid; the message names the key.</exception>
@@ -23,7 +26,7 @@ public static class SiloApp
             // appsettings.json ships next to the binary, wherever the process is started from.
             ContentRootPath = AppContext.BaseDirectory,
         });
-        ListenAddresses.UseDefaultUnlessConfigured(builder);
+        ListenAddresses.UseDefaultUnlessConfigured(builder, DefaultUrl);
 
         var silo = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
         var problems = silo.Validate().ToList();
