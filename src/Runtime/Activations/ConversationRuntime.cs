@@ -29,6 +29,7 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
     private ITimer? _collector;
     private int _count;
     private int _trimming;
+    private int _disposed;
     private volatile bool _running;
 
     public ConversationRuntime(
@@ -277,6 +278,8 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
 
     public void Dispose()
     {
+        // Registered under two service types, so the container may dispose it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _collector?.Dispose();
         _abort.Cancel();
         _abort.Dispose();

@@ -26,6 +26,7 @@ public sealed partial class OutboxRelay : IDisposable
     private readonly ILogger<OutboxRelay> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private ITimer? _sweeper;
+    private int _disposed;
 
     public OutboxRelay(IConversationStore store, IOutboxSender sender, IShardOwnership ownership, IOptions<RuntimeOptions> options,
         TimeProvider time, RuntimeMetrics metrics, ILogger<OutboxRelay> logger)
@@ -169,6 +170,7 @@ public sealed partial class OutboxRelay : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Stop();
         _stopping.Dispose();
     }
