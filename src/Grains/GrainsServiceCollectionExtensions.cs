@@ -1,6 +1,9 @@
 using Conversations;
 using Conversations.Grains.Ai;
+using Conversations.Grains.Ai.OpenAi;
+using Conversations.Grains.Ai.Rasa;
 using Conversations.Grains.Ai.Rules;
+using Conversations.Grains.Ai.Webhook;
 using Conversations.Grains.Conversation;
 using Conversations.Grains.Http;
 using Microsoft.Extensions.Configuration;
@@ -26,7 +29,11 @@ public static class GrainsServiceCollectionExtensions
 
         services.TryAddSingleton(aiResilience);
         services.TryAddSingleton<AiPipelines>();
+        services.AddHttpClient(AiHttp.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAiConnector, RulesConnector>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAiConnector, OpenAiConnector>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAiConnector, RasaConnector>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAiConnector, WebhookConnector>());
         services.TryAddSingleton<IAiClient, ResilientAiClient>();
 
         services.TryAddSingleton(platformHttp);
@@ -36,6 +43,9 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddSingleton<PlatformConversations>();
         services.TryAddSingleton<IConversationGrainFactory, ConversationGrainFactory>();
         services.TryAddSingleton<IOutboxSender, PlatformOutboxSender>();
+
+        // One line per platform.
+        services.AddChatwootPlatform();
         return services;
     }
 }
