@@ -1,3 +1,4 @@
+using Conversations.Bench.Chatwoot;
 using Conversations.Bench.Runtime;
 
 namespace Conversations.Bench;
@@ -12,6 +13,8 @@ public static class Program
     {
         ["runtime-throughput"] = ("events/s through the runtime, no-op grain, Memory store [conversations=10000 events=2000000]", RuntimeScenarios.ThroughputAsync),
         ["runtime-memory"] = ("bytes per idle activation and per stored conversation [activations=100000]", RuntimeScenarios.MemoryAsync),
+        ["chatwoot-ack"] = ("webhook ack latency at a fixed rate, slow fake AI, real silo [rate=1000 seconds=10 conversations=2000 ai-ms=2000]", ChatwootScenarios.AckLatencyAsync),
+        ["chatwoot-concurrent"] = ("N conversations at once, each waiting on a slow fake AI [conversations=10000 ai-ms=2000 senders=64]", ChatwootScenarios.ConcurrentAsync),
         ["runtime-latency"] = ("append-to-turn-start latency at a fixed rate [rate=10000 seconds=10 conversations=1000]", RuntimeScenarios.LatencyAsync),
     };
 
