@@ -1,0 +1,14 @@
+using Conversations.Gateway.Webhooks;
+using Conversations.Gateway.Webhooks.Engage;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class EngageWebhookServiceCollectionExtensions
+{
+    /// <summary>Registers the Engage Digital webhook handler (<c>GET|POST /webhooks/engage/{tenant}</c>).</summary>
+    public static IServiceCollection AddEngageWebhooks(this IServiceCollection services)
+    {
+        services.AddSingleton<IWebhookHandler, EngageWebhookHandler>();
+        return services;
+    }
+}
