@@ -1,1 +1,6 @@
-namespace Conversations.Gateway; public static class Program { public static void Main() { } }
+namespace Conversations.Gateway;
+
+public static class Program
+{
+    public static void Main() { }
+}
