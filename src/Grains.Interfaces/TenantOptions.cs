@@ -116,11 +116,12 @@ public sealed class EngageTenantOptions
     /// <summary>Client-side request budget per tenant, under Engage's 500 requests/minute.</summary>
     public int RequestsPerMinute { get; set; } = 450;
 
+    /// <summary>
+    /// WebhookSecret, BaseUrl and ApiToken are not enforced here: without a secret every event POST is
+    /// refused (401), without BaseUrl/ApiToken actions are parked with a clear error.
+    /// </summary>
     public IEnumerable<string> Validate(string at, TenantOptions tenant)
     {
-        if (string.IsNullOrEmpty(tenant.WebhookSecret)) yield return $"{at}:WebhookSecret is required for an Engage tenant (X-Dimelo-Secret).";
-        if (string.IsNullOrEmpty(tenant.ApiToken)) yield return $"{at}:ApiToken is required for an Engage tenant (REST access token).";
-        if (string.IsNullOrEmpty(tenant.BaseUrl)) yield return $"{at}:BaseUrl is required for an Engage tenant.";
         if (RequestsPerMinute is < 1 or > 500) yield return $"{at}:Engage:RequestsPerMinute must be between 1 and 500 (Engage allows 500/minute).";
     }
 }

@@ -290,7 +290,7 @@ public sealed class EngageWebhookHandlerTests
     }
 
     private static ConversationEvent Read(WebhookDelivery delivery) =>
-        JsonSerializer.Deserialize<ConversationEvent>(delivery.Message.Body.Span)!;
+        ConversationEventJson.Deserialize(delivery.Message.Body.Span);
 
     private ValueTask<WebhookVerdict> Get(params (string Name, string Value)[] query) => Get(query, null);
 

@@ -109,6 +109,7 @@ public sealed class EngageActionSenderTests : IAsyncLifetime
     private ValueTask<SendOutcome> Send<T>(string kind, T payload, string thread = Thread)
     {
         var message = EngageActionKinds.Create(kind, payload);
-        return _sender.SendAsync(new ConversationKey("acme", thread), new OutboxMessage(1, message.Kind, message.Payload, OutboxStatus.Pending, 0, DateTimeOffset.UtcNow, null), CancellationToken.None);
+        var tenant = _services.GetRequiredService<TenantCatalog>().Find("acme")!;
+        return _sender.SendAsync(tenant, new ConversationKey("acme", thread), new OutboxMessage(1, message.Kind, message.Payload, OutboxStatus.Pending, 0, DateTimeOffset.UtcNow, null), CancellationToken.None);
     }
 }

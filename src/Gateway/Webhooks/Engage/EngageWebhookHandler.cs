@@ -85,7 +85,7 @@ public sealed partial class EngageWebhookHandler(ILogger<EngageWebhookHandler> l
                 continue;
             }
             if (!seen.Add((classified.Key, classified.DedupeKey))) continue;
-            var body = JsonSerializer.SerializeToUtf8Bytes(classified.Event);
+            var body = ConversationEventJson.Serialize(classified.Event);
             deliveries.Add(new WebhookDelivery(classified.Key, new NewInboxMessage(classified.DedupeKey, "engage." + classified.Event.Type, body)));
         }
         LogBatch(logger, tenant.Id, envelope.Id ?? "?", envelope.Events.Count, deliveries.Count);

@@ -1,3 +1,5 @@
+using Conversations.Grains.Conversation;
+using Conversations.Grains.Http;
 using Conversations.Grains.Platforms.Engage;
 using Conversations.Grains.Platforms.Engage.Actions;
 using Conversations.Grains.Platforms.Engage.Api;
@@ -27,11 +29,18 @@ public static class EngageServiceCollectionExtensions
         services.TryAddSingleton<EngageDirectory>();
         services.TryAddSingleton<EngageApiClients>();
         services.TryAddSingleton<EngageActionSender>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlatformConversation, EngageConversation>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlatformActionSender, EngageActionSender>(sp => sp.GetRequiredService<EngageActionSender>()));
+        services.TryAddSingleton(new PlatformHttpOptions());
+        services.TryAddSingleton<PlatformPipelines>();
+        services.TryAddTransient<PlatformResilienceHandler>();
         services.TryAddTransient<EngageResilienceHandler>();
         services.TryAddTransient<EngageRateLimitHandler>();
+        // Read retries outside, then the tenant's request budget per attempt, then the shared breaker and per-attempt timeout.
         services.AddHttpClient(EngageApiClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
             .AddHttpMessageHandler<EngageResilienceHandler>()
-            .AddHttpMessageHandler<EngageRateLimitHandler>();
+            .AddHttpMessageHandler<EngageRateLimitHandler>()
+            .AddHttpMessageHandler<PlatformResilienceHandler>();
         return services;
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Conversations.Grains.Conversation;
 using Conversations.Grains.Platforms.Engage.Api;
 using Microsoft.Extensions.Logging;
 
@@ -12,18 +13,16 @@ namespace Conversations.Grains.Platforms.Engage.Actions;
 /// </summary>
 public sealed partial class EngageActionSender(
     EngageApiClients clients,
-    TenantCatalog tenants,
     EngageClientOptions options,
     EngageMetrics metrics,
     TimeProvider time,
-    ILogger<EngageActionSender> logger)
+    ILogger<EngageActionSender> logger) : IPlatformActionSender
 {
-    public static bool Handles(string kind) => kind.StartsWith(EngageActionKinds.Prefix, StringComparison.Ordinal);
+    public PlatformKind Platform => PlatformKind.Engage;
 
-    public async ValueTask<SendOutcome> SendAsync(ConversationKey key, OutboxMessage message, CancellationToken cancellationToken)
+    public async ValueTask<SendOutcome> SendAsync(TenantOptions tenant, ConversationKey key, OutboxMessage message, CancellationToken cancellationToken)
     {
-        var tenant = tenants.Find(key.Tenant);
-        if (tenant is null || tenant.Platform != PlatformKind.Engage) return SendOutcome.Failed($"'{key.Tenant}' is not a configured Engage tenant.");
+        if (!EngageApiClients.CanCall(tenant)) return SendOutcome.Failed($"Engage tenant '{tenant.Id}' has no BaseUrl or ApiToken.");
         var api = clients.For(tenant);
         try
         {
@@ -37,6 +36,9 @@ public sealed partial class EngageActionSender(
                     break;
                 case EngageActionKinds.Handoff:
                     await HandoffAsync(api, tenant, key, EngageActionKinds.Read<EngageHandoffAction>(message.Payload), cancellationToken).ConfigureAwait(false);
+                    break;
+                case EngageActionKinds.HoldingIfNoAgent:
+                    await HoldingIfNoAgentAsync(api, tenant, key, EngageActionKinds.Read<EngageHoldingIfNoAgentAction>(message.Payload), cancellationToken).ConfigureAwait(false);
                     break;
                 case EngageActionKinds.ReturnToBot:
                     await RecategorizeAsync(api, key.ConversationId, remove: tenant.Engage.AgentCategoryId, add: tenant.Engage.BotCategoryId, cancellationToken).ConfigureAwait(false);
@@ -84,6 +86,17 @@ public sealed partial class EngageActionSender(
             // 422: already open (or cannot be opened). The reply that follows tells whether it matters.
             LogInterventionNotOpened(logger, key.Tenant, key.ConversationId, ex.Error ?? "");
         }
+    }
+
+    /// <summary>engage.md 3.2: an agent can take work when a channel is available and not full.</summary>
+    private async Task HoldingIfNoAgentAsync(EngageApiClient api, TenantOptions tenant, ConversationKey key, EngageHoldingIfNoAgentAction holding, CancellationToken cancellationToken)
+    {
+        var categories = string.IsNullOrEmpty(tenant.Engage.AgentCategoryId) ? [] : new[] { tenant.Engage.AgentCategoryId };
+        var sources = string.IsNullOrEmpty(holding.SourceId) ? [] : new[] { holding.SourceId };
+        var agents = await api.GetAgentStatusAsync(categories, sources, cancellationToken).ConfigureAwait(false);
+        if (agents.Any(a => (a.Channels ?? []).Any(c => c.CanTakeWork))) return;
+        LogNoAgent(logger, key.Tenant, key.ConversationId);
+        await api.CreateReplyAsync(holding.InReplyToId, holding.Message, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task HandoffAsync(EngageApiClient api, TenantOptions tenant, ConversationKey key, EngageHandoffAction handoff, CancellationToken cancellationToken)
@@ -172,6 +185,9 @@ public sealed partial class EngageActionSender(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Engage intervention {Operation} refused for {Tenant}/{Thread}: {Error}")]
     private static partial void LogInterventionNotEnded(ILogger logger, string tenant, string thread, string operation, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "No Engage agent available for {Tenant}/{Thread}: holding message sent before the handoff")]
+    private static partial void LogNoAgent(ILogger logger, string tenant, string thread);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Engage thread {Tenant}/{Thread} handed to agents: {Reason}")]
     private static partial void LogHandedOff(ILogger logger, string tenant, string thread, string reason);

@@ -14,6 +14,7 @@ public static class EngageActionKinds
     public const string OpenIntervention = "engage.open_intervention";
     public const string Handoff = "engage.handoff";
     public const string ReturnToBot = "engage.return_to_bot";
+    public const string HoldingIfNoAgent = "engage.holding_if_no_agent";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -39,3 +40,9 @@ public sealed record EngageHandoffAction(string Reason, bool BotIntervention, st
 
 /// <summary>Put the thread back in BOT (AGENT removed, others kept): <c>intervention.closed</c> with ReturnToBotOnClose.</summary>
 public sealed record EngageReturnToBotAction(string Reason);
+
+/// <summary>
+/// Before a handoff (CheckAgentAvailability with NoAgentPolicy=HoldingMessage): ask <c>GET /status</c>
+/// whether an agent who can take the thread is available, and when none is, tell the customer.
+/// </summary>
+public sealed record EngageHoldingIfNoAgentAction(string InReplyToId, string Message, string? SourceId);

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Conversations.Grains.Http;
 using Conversations.Grains.Platforms.Engage.Http;
 
 namespace Conversations.Grains.Platforms.Engage.Api;
@@ -125,6 +126,7 @@ public sealed class EngageApiClient
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (method != HttpMethod.Get && parameters is { Pairs.Count: > 0 }) request.Content = parameters.ToForm();
         request.Options.Set(EngageRequestTenant.Key, _requestTenant);
+        request.Options.Set(PlatformResilienceHandler.TenantKey, _tenant.Id);
 
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);

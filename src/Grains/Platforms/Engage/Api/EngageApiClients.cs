@@ -3,6 +3,9 @@ namespace Conversations.Grains.Platforms.Engage.Api;
 /// <summary>Hands out the <see cref="EngageApiClient"/> of a tenant, over the factory's pooled handlers.</summary>
 public sealed class EngageApiClients(IHttpClientFactory httpClients, EngageClientOptions options)
 {
+    /// <summary>True when the tenant has what REST calls need (BaseUrl and ApiToken).</summary>
+    public static bool CanCall(TenantOptions tenant) => !string.IsNullOrEmpty(tenant.BaseUrl) && !string.IsNullOrEmpty(tenant.ApiToken);
+
     public EngageApiClient For(TenantOptions tenant)
     {
         var http = httpClients.CreateClient(EngageApiClient.HttpClientName);

@@ -25,6 +25,7 @@ public sealed class EngageResilienceHandler : DelegatingHandler
                 ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
                     .Handle<HttpRequestException>()
                     .Handle<TimeoutException>()
+                    .Handle<Polly.Timeout.TimeoutRejectedException>()
                     .HandleResult(r => r.StatusCode == HttpStatusCode.TooManyRequests || (int)r.StatusCode >= 500),
                 DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.Headers.RetryAfter?.Delta is { } delta && delta > TimeSpan.Zero
                     ? (TimeSpan?)(delta < TimeSpan.FromSeconds(30) ? delta : TimeSpan.FromSeconds(30))
