@@ -2,6 +2,7 @@ using Conversations.Gateway.Webhooks;
 using Conversations.Runtime;
 using Conversations.Runtime.Store;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Conversations.Gateway.Tests.Support;
 
@@ -37,6 +38,8 @@ public sealed class Harness : IAsyncDisposable
         {
             s.AddSingleton<IConversationStore>(store);
             s.AddSingleton<IClusterClient>(cluster);
+            // Only the test handlers: the real platform handlers have their own tests.
+            s.RemoveAll<IWebhookHandler>();
             foreach (var handler in handlers) s.AddSingleton<IWebhookHandler>(handler);
             services?.Invoke(s);
         });
