@@ -1,5 +1,6 @@
 using Conversations.Gateway.Webhooks;
 using Conversations.Gateway.Webhooks.Engage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -8,7 +9,7 @@ public static class EngageWebhookServiceCollectionExtensions
     /// <summary>Registers the Engage Digital webhook handler (<c>GET|POST /webhooks/engage/{tenant}</c>).</summary>
     public static IServiceCollection AddEngageWebhooks(this IServiceCollection services)
     {
-        services.AddSingleton<IWebhookHandler, EngageWebhookHandler>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWebhookHandler, EngageWebhookHandler>());
         return services;
     }
 }

@@ -126,7 +126,13 @@ public sealed partial class EngageConversation(
         var ids = state.Platform;
         var contentId = e.Data.GetValueOrDefault(EngageEventData.ContentId);
         Remember(ids, contentId);
-        if (!string.IsNullOrEmpty(contentId)) ids[EngageStateKeys.ReplyTo] = contentId;
+        // The reply answers the newest content by issued_at: a late retry of an older one does not move it.
+        var newest = DateTimeOffset.TryParse(ids.GetValueOrDefault(EngageStateKeys.ReplyToAt), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var at) ? at : DateTimeOffset.MinValue;
+        if (!string.IsNullOrEmpty(contentId) && e.OccurredAt >= newest)
+        {
+            ids[EngageStateKeys.ReplyTo] = contentId;
+            ids[EngageStateKeys.ReplyToAt] = e.OccurredAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        }
         if (e.PlatformStatus is { Length: > 0 } status) state.PlatformStatus = status;
 
         if (!string.IsNullOrEmpty(interventionId))

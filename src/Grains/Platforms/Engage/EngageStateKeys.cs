@@ -5,6 +5,8 @@ internal static class EngageStateKeys
 {
     /// <summary>The customer content the next reply answers (<c>in_reply_to_id</c>).</summary>
     public const string ReplyTo = "engage.reply_to";
+    /// <summary>issued_at of <see cref="ReplyTo"/> (round-trip format).</summary>
+    public const string ReplyToAt = "engage.reply_to_at";
     public const string SourceId = "engage.source_id";
     /// <summary>A first-in-thread customer content without intervention: the bot opens one on it before replying.</summary>
     public const string OpenOn = "engage.open_on";
