@@ -127,7 +127,7 @@ public sealed partial class EngageConversation(
         var contentId = e.Data.GetValueOrDefault(EngageEventData.ContentId);
         Remember(ids, contentId);
         // The reply answers the newest content by issued_at: a late retry of an older one does not move it.
-        var newest = DateTimeOffset.TryParse(ids.GetValueOrDefault(EngageStateKeys.ReplyToAt), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var at) ? at : DateTimeOffset.MinValue;
+        var newest = DateTimeOffset.TryParse(ids.GetValueOrDefault(EngageStateKeys.ReplyToAt), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var newestAt) ? newestAt : DateTimeOffset.MinValue;
         if (!string.IsNullOrEmpty(contentId) && e.OccurredAt >= newest)
         {
             ids[EngageStateKeys.ReplyTo] = contentId;
