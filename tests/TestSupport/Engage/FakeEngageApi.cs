@@ -34,6 +34,7 @@ public sealed class FakeEngageApi : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Queue<TimeSpan> _window = new();
     private int _sequence;
+    private int _rateLimited;
 
     private FakeEngageApi(WebApplication app) => _app = app;
 
@@ -52,6 +53,9 @@ public sealed class FakeEngageApi : IAsyncDisposable
     public TimeSpan Latency { get; set; }
 
     public IReadOnlyList<FakeEngageRequest> Requests => [.. _requests];
+
+    /// <summary>How many requests were answered 429 by <see cref="RateLimit"/>.</summary>
+    public int RateLimited => Volatile.Read(ref _rateLimited);
 
     public static async Task<FakeEngageApi> StartAsync(string token = "engage-token")
     {
@@ -227,7 +231,11 @@ public sealed class FakeEngageApi : IAsyncDisposable
             if (RateLimit > 0)
             {
                 while (_window.Count > 0 && r.At - _window.Peek() >= LimitWindow) _window.Dequeue();
-                if (_window.Count >= RateLimit) return Error(429, "rate_limit_exceeded");
+                if (_window.Count >= RateLimit)
+                {
+                    _rateLimited++;
+                    return Error(429, "rate_limit_exceeded");
+                }
                 _window.Enqueue(r.At);
             }
             for (var i = 0; i < _failures.Count; i++)

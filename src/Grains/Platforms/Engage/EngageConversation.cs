@@ -180,7 +180,7 @@ public sealed partial class EngageConversation(
         var seen = EngageEventData.SplitIds(state.Platform.GetValueOrDefault(EngageStateKeys.SeenContents)).ToHashSet(StringComparer.Ordinal);
         var earliest = state.Transcript.Count > 0 ? state.Transcript.Min(t => t.At) : DateTimeOffset.MaxValue;
         var older = history.Records
-            .Where(c => !seen.Contains(c.Id) && c.CreatedAt is { } at && at <= earliest && !string.IsNullOrWhiteSpace(c.Body))
+            .Where(c => !seen.Contains(c.Id) && c.CreatedAt is { } at && at <= earliest && !string.IsNullOrWhiteSpace(c.Body) && c.ApprovalRequired != true)
             .OrderBy(c => c.CreatedAt)
             .Select(c => new TranscriptEntry(RoleOf(c, scope.Tenant, botIdentities), PlainText.Cap(PlainText.Normalize(c.Body, c.BodyInputFormat == "html"), MaxReplyLength), c.CreatedAt!.Value, c.AuthorId, "engage.content:" + c.Id))
             .ToList();
