@@ -54,6 +54,9 @@ public sealed class FakeEngageApi : IAsyncDisposable
 
     public IReadOnlyList<FakeEngageRequest> Requests => [.. _requests];
 
+    /// <summary>Forgets recorded requests (state stays).</summary>
+    public void ClearRequests() => _requests.Clear();
+
     /// <summary>How many requests were answered 429 by <see cref="RateLimit"/>.</summary>
     public int RateLimited => Volatile.Read(ref _rateLimited);
 
@@ -120,7 +123,8 @@ public sealed class FakeEngageApi : IAsyncDisposable
                 ["status"] = "new",
                 ["body"] = body,
                 ["body_input_format"] = "text",
-                ["intervention_id"] = null,
+                // A new content joins the thread's open intervention, as in Engage.
+                ["intervention_id"] = _interventions.Values.FirstOrDefault(i => (string?)i["thread_id"] == threadId && !(bool)i["closed"]!)?["id"]?.GetValue<string>(),
                 ["first_in_thread"] = !_contents.Any(c => (string?)c["thread_id"] == threadId),
                 ["category_ids"] = Array(ThreadCategories(threadId)),
                 ["created_at"] = (createdAt ?? DateTimeOffset.UtcNow).ToString("O"),

@@ -10,7 +10,7 @@ namespace Conversations.Grains.Platforms.Engage;
 /// </summary>
 public sealed class EngageDirectory(EngageClientOptions options, TimeProvider time)
 {
-    private readonly ConcurrentDictionary<(string Tenant, string Id), Entry<EngageIdentity>> _identities = new();
+    private readonly ConcurrentDictionary<(string Tenant, string Id), Entry<EngageIdentity?>> _identities = new();
     private readonly ConcurrentDictionary<string, Entry<IReadOnlySet<string>>> _botIdentities = new(StringComparer.Ordinal);
 
     /// <summary>The identity, or null when Engage does not know it (404): a missing name is not worth failing a turn.</summary>
@@ -20,19 +20,22 @@ public sealed class EngageDirectory(EngageClientOptions options, TimeProvider ti
         var now = time.GetUtcNow();
         if (_identities.TryGetValue(key, out var cached) && cached.ExpiresAt > now && cached.Value.IsCompletedSuccessfully) return await cached.Value.ConfigureAwait(false);
         var entry = _identities.AddOrUpdate(key,
-            _ => new Entry<EngageIdentity>(Fetch(), now + options.IdentityCacheTtl),
-            (_, old) => old.ExpiresAt > now && !old.Value.IsFaulted ? old : new Entry<EngageIdentity>(Fetch(), now + options.IdentityCacheTtl));
+            _ => new Entry<EngageIdentity?>(Fetch(), now + options.IdentityCacheTtl),
+            (_, old) => old.ExpiresAt > now && !old.Value.IsFaulted ? old : new Entry<EngageIdentity?>(Fetch(), now + options.IdentityCacheTtl));
         TrimIdentities();
-        try
-        {
-            return await entry.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (EngageApiException ex) when (ex.Status == System.Net.HttpStatusCode.NotFound)
-        {
-            return null;
-        }
+        return await entry.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
 
-        Task<EngageIdentity> Fetch() => api.GetIdentityAsync(identityId, CancellationToken.None);
+        async Task<EngageIdentity?> Fetch()
+        {
+            try
+            {
+                return await api.GetIdentityAsync(identityId, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (EngageApiException ex) when (ex.Status == System.Net.HttpStatusCode.NotFound)
+            {
+                return null; // unknown (or unreadable) identities are remembered too
+            }
+        }
     }
 
     /// <summary>The bot user's identity ids (from <c>GET /users/{BotIdentity}</c>); empty when no bot user is configured.</summary>
