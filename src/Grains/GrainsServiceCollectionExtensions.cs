@@ -24,7 +24,7 @@ public static class GrainsServiceCollectionExtensions
 
         var aiResilience = configuration.GetSection("Conversations:Ai:Resilience").Get<AiResilienceOptions>() ?? new AiResilienceOptions();
         var platformHttp = configuration.GetSection("Conversations:Platforms:Http").Get<PlatformHttpOptions>() ?? new PlatformHttpOptions();
-        var problems = aiResilience.Validate().Concat(platformHttp.Validate()).ToList();
+        var problems = aiResilience.Validate().Concat(platformHttp.Validate()).Concat(RulePatternProblems(configuration)).ToList();
         if (problems.Count > 0) throw new InvalidOperationException("Invalid grains configuration:\n  " + string.Join("\n  ", problems));
 
         services.TryAddSingleton(aiResilience);
@@ -48,5 +48,15 @@ public static class GrainsServiceCollectionExtensions
         services.AddChatwootPlatform();
         services.AddEngagePlatform(configuration);
         return services;
+    }
+
+    /// <summary>Ai:Rules patterns are regexes: a typo fails the start, not a customer's message.</summary>
+    private static IEnumerable<string> RulePatternProblems(IConfiguration configuration)
+    {
+        var tenants = configuration.GetSection("Conversations:Tenants").Get<List<TenantOptions>>() ?? [];
+        for (var t = 0; t < tenants.Count; t++)
+            for (var r = 0; r < tenants[t].Ai.Rules.Count; r++)
+                if (RulesConnector.Compile(tenants[t].Ai.Rules[r].Pattern) is null)
+                    yield return $"Conversations:Tenants:{t}:Ai:Rules:{r}:Pattern is not a valid regular expression.";
     }
 }

@@ -63,9 +63,18 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
                 },
             });
         }
-        var message = new HttpRequestMessage(HttpMethod.Post, AiHttp.Resolve(request.Tenant.Ai, "/chat/completions")) { Content = JsonContent.Create(body) };
+        var message = new HttpRequestMessage(HttpMethod.Post, CompletionsUri(request.Tenant.Ai)) { Content = JsonContent.Create(body) };
         AiHttp.Authorize(message, request.Tenant.Ai);
         using (message) return await httpClients.CreateClient(AiHttp.HttpClientName).SendAsync(message, cancellationToken);
+    }
+
+    /// <summary>Ai:Endpoint may be the server ("http://host:8000"), its API base (".../v1") or the full completions URL.</summary>
+    public static Uri CompletionsUri(AiOptions ai)
+    {
+        var endpoint = new Uri(ai.Endpoint ?? throw new AiRejectedException("Ai:Endpoint is not set"));
+        return endpoint.AbsolutePath.TrimEnd('/').Length == 0
+            ? new Uri(endpoint, "/v1/chat/completions")
+            : AiHttp.Resolve(ai, "/chat/completions");
     }
 
     private static JsonArray Messages(AiRequest request, bool tools)

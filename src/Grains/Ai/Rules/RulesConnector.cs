@@ -45,7 +45,7 @@ public sealed class RulesConnector : IAiConnector
     /// <summary>Null for an invalid pattern (it never matches; tenant validation reports it at start-up).</summary>
     public static Regex? Compile(string pattern) => Patterns.GetOrAdd(pattern, static p =>
     {
-        try { return new Regex(p, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100)); }
+        try { return new Regex(p, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Singleline, TimeSpan.FromMilliseconds(100)); }
         catch (ArgumentException) { return null; }
     });
 }
