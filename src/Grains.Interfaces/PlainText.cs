@@ -22,8 +22,12 @@ public static partial class PlainText
     [GeneratedRegex(@"\n{3,}")]
     private static partial Regex ManyNewlines();
 
-    /// <summary>True when the text looks like it contains markup worth reducing.</summary>
-    public static bool LooksLikeHtml(string text) => text.Contains('<') && AnyTag().IsMatch(text);
+    [GeneratedRegex(@"&(#[0-9]{1,7}|#x[0-9a-fA-F]{1,6}|amp|lt|gt|quot|apos|nbsp);")]
+    private static partial Regex Entity();
+
+    /// <summary>True when the text looks like it contains markup (tags or HTML entities) worth reducing.</summary>
+    public static bool LooksLikeHtml(string text) =>
+        (text.Contains('<') && AnyTag().IsMatch(text)) || (text.Contains('&') && Entity().IsMatch(text));
 
     public static string FromHtml(string html)
     {

@@ -222,7 +222,7 @@ public sealed partial class EngageConversation(
     }
 
     /// <summary>Plain text only (engage.md 3.4): HTML reduced, buttons and cards written out as lines.</summary>
-    internal static string ReplyText(AiReply reply)
+    public static string ReplyText(AiReply reply)
     {
         var parts = new List<string>();
         foreach (var message in reply.Messages)

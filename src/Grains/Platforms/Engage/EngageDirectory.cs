@@ -6,7 +6,8 @@ namespace Conversations.Grains.Platforms.Engage;
 /// <summary>
 /// Cached reference data per tenant (engage.md 4.2 pitfall 14): customer identities (display name,
 /// links to agents) and the bot user's identity ids (filter rule 3). Each is fetched once per
-/// <see cref="EngageClientOptions.IdentityCacheTtl"/>; concurrent misses share one request.
+/// <see cref="EngageClientOptions.IdentityCacheTtl"/>; concurrent misses share one request; a
+/// failed fetch is not cached.
 /// </summary>
 public sealed class EngageDirectory(EngageClientOptions options, TimeProvider time)
 {
@@ -14,16 +15,11 @@ public sealed class EngageDirectory(EngageClientOptions options, TimeProvider ti
     private readonly ConcurrentDictionary<string, Entry<IReadOnlySet<string>>> _botIdentities = new(StringComparer.Ordinal);
 
     /// <summary>The identity, or null when Engage does not know it (404): a missing name is not worth failing a turn.</summary>
-    public async Task<EngageIdentity?> GetIdentityAsync(EngageApiClient api, string identityId, CancellationToken cancellationToken)
+    public Task<EngageIdentity?> GetIdentityAsync(EngageApiClient api, string identityId, CancellationToken cancellationToken)
     {
-        var key = (api.Tenant, identityId);
-        var now = time.GetUtcNow();
-        if (_identities.TryGetValue(key, out var cached) && cached.ExpiresAt > now && cached.Value.IsCompletedSuccessfully) return await cached.Value.ConfigureAwait(false);
-        var entry = _identities.AddOrUpdate(key,
-            _ => new Entry<EngageIdentity?>(Fetch(), now + options.IdentityCacheTtl),
-            (_, old) => old.ExpiresAt > now && !old.Value.IsFaulted ? old : new Entry<EngageIdentity?>(Fetch(), now + options.IdentityCacheTtl));
+        var task = GetOrFetch(_identities, (api.Tenant, identityId), Fetch);
         TrimIdentities();
-        return await entry.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return task.WaitAsync(cancellationToken);
 
         async Task<EngageIdentity?> Fetch()
         {
@@ -39,20 +35,26 @@ public sealed class EngageDirectory(EngageClientOptions options, TimeProvider ti
     }
 
     /// <summary>The bot user's identity ids (from <c>GET /users/{BotIdentity}</c>); empty when no bot user is configured.</summary>
-    public async Task<IReadOnlySet<string>> GetBotIdentityIdsAsync(EngageApiClient api, TenantOptions tenant, CancellationToken cancellationToken)
+    public Task<IReadOnlySet<string>> GetBotIdentityIdsAsync(EngageApiClient api, TenantOptions tenant, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(tenant.BotIdentity)) return new HashSet<string>();
-        var now = time.GetUtcNow();
-        var entry = _botIdentities.AddOrUpdate(tenant.Id,
-            _ => new Entry<IReadOnlySet<string>>(Fetch(), now + options.IdentityCacheTtl),
-            (_, old) => old.ExpiresAt > now && !old.Value.IsFaulted ? old : new Entry<IReadOnlySet<string>>(Fetch(), now + options.IdentityCacheTtl));
-        return await entry.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (string.IsNullOrEmpty(tenant.BotIdentity)) return Task.FromResult<IReadOnlySet<string>>(new HashSet<string>());
+        return GetOrFetch(_botIdentities, tenant.Id, Fetch).WaitAsync(cancellationToken);
 
         async Task<IReadOnlySet<string>> Fetch()
         {
             var user = await api.GetUserAsync(tenant.BotIdentity, CancellationToken.None).ConfigureAwait(false);
             return new HashSet<string>(user.IdentityIds ?? [], StringComparer.Ordinal);
         }
+    }
+
+    private Task<T> GetOrFetch<TKey, T>(ConcurrentDictionary<TKey, Entry<T>> cache, TKey key, Func<Task<T>> fetch) where TKey : notnull
+    {
+        var now = time.GetUtcNow();
+        // Lazy: AddOrUpdate may build several candidates under contention, only the stored one runs.
+        var entry = cache.AddOrUpdate(key,
+            _ => new Entry<T>(new Lazy<Task<T>>(fetch), now + options.IdentityCacheTtl),
+            (_, old) => old.ExpiresAt > now && !old.Failed ? old : new Entry<T>(new Lazy<Task<T>>(fetch), now + options.IdentityCacheTtl));
+        return entry.Value.Value;
     }
 
     private void TrimIdentities()
@@ -62,5 +64,8 @@ public sealed class EngageDirectory(EngageClientOptions options, TimeProvider ti
             _identities.TryRemove(oldest.Key, out _);
     }
 
-    private sealed record Entry<T>(Task<T> Value, DateTimeOffset ExpiresAt);
+    private sealed record Entry<T>(Lazy<Task<T>> Value, DateTimeOffset ExpiresAt)
+    {
+        public bool Failed => Value.IsValueCreated && (Value.Value.IsFaulted || Value.Value.IsCanceled);
+    }
 }
