@@ -24,6 +24,9 @@ public sealed class EngageHandoffEndToEndTests
         Assert.Equal(AgentAndOther.Order(), world.Engage.ThreadCategories(thread).Order());
         await world.Engage.WaitUntilAsync(() => world.Engage.Interventions(thread)[0].Closed, "the intervention closed");
         Assert.False(world.Engage.Interventions(thread)[0].Cancelled); // it had a bot reply: closed, not cancelled
+        var comment = Assert.Single(world.Engage.Interventions(thread)[0].Comments);
+        Assert.Contains("Reason: the AI could not answer", comment);
+        Assert.Contains("Customer: FAIL now", comment);
         var state = await world.WaitForStateAsync(thread, s => s.Mode == ConversationMode.Human, "human mode");
         Assert.Contains("AI could not answer", state.LastHandoffReason);
         Assert.Single(world.Engage.BotReplies(thread));

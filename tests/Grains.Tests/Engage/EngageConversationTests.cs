@@ -83,7 +83,8 @@ public sealed class EngageConversationTests : IAsyncLifetime
 
         var handoff = Assert.Single(_seam.BuildHandoff(scope, new HandoffRequest("keyword", "summary")));
         var payload = EngageActionKinds.Read<EngageHandoffAction>(handoff.Payload);
-        Assert.Equal(new EngageHandoffAction("keyword", true, "i-bot", true), payload);
+        Assert.Equal(("keyword", true, "i-bot", true), (payload.Reason, payload.BotIntervention, payload.InterventionId, payload.BotReplied));
+        Assert.Contains("summary", payload.Summary);
     }
 
     [Fact]

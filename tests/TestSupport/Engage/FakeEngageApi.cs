@@ -164,7 +164,8 @@ public sealed class FakeEngageApi : IAsyncDisposable
     {
         lock (_gate)
             return [.. _interventions.Values.Where(i => (string?)i["thread_id"] == threadId)
-                .Select(i => new FakeIntervention((string)i["id"]!, (string?)i["content_id"], (string?)i["user_id"], (bool)i["closed"]!, (bool?)i["cancelled"] == true, (int)i["user_replies_count"]!))];
+                .Select(i => new FakeIntervention((string)i["id"]!, (string?)i["content_id"], (string?)i["user_id"], (bool)i["closed"]!, (bool?)i["cancelled"] == true, (int)i["user_replies_count"]!,
+                    [.. (i["comments"] as JsonArray ?? []).Select(c => (string)c!)]))];
     }
 
     /// <summary>The largest number of requests that arrived within any window of <paramref name="window"/>.</summary>
@@ -268,6 +269,7 @@ public sealed class FakeEngageApi : IAsyncDisposable
             ("POST", ["contents"]) => CreateContent(r),
             ("POST", ["interventions"]) => CreateIntervention(r),
             ("GET", ["interventions"]) => ListInterventions(r),
+            ("POST", ["intervention_comments"]) => CreateComment(r),
             ("PUT", ["interventions", var id, "close"]) => CloseIntervention(id),
             ("DELETE", ["interventions", var id, "cancel"]) => CancelIntervention(id),
             ("GET", ["status"]) => (200, new JsonArray([.. AgentStatuses.Select(a => (JsonNode)a.DeepClone())]).ToJsonString()),
@@ -358,6 +360,17 @@ public sealed class FakeEngageApi : IAsyncDisposable
         return (200, new JsonObject { ["count"] = matching.Count, ["offset"] = 0, ["limit"] = 30, ["records"] = new JsonArray([.. matching]) }.ToJsonString());
     }
 
+    private (int, string) CreateComment(FakeEngageRequest r)
+    {
+        var id = r.Value("intervention_id");
+        if (id is null || !_interventions.TryGetValue(id, out var intervention)) return Error(404, "not_found");
+        if (string.IsNullOrEmpty(r.Value("body"))) return Error(400, "missing_body");
+        var comments = intervention["comments"] as JsonArray ?? new JsonArray();
+        comments.Add((JsonNode)r.Value("body")!);
+        intervention["comments"] = comments;
+        return (200, new JsonObject { ["id"] = EngagePayloads.NewId("65cc"), ["intervention_id"] = id, ["body"] = r.Value("body") }.ToJsonString());
+    }
+
     private (int, string) CloseIntervention(string id)
     {
         if (!_interventions.TryGetValue(id, out var i) || (bool?)i["cancelled"] == true) return Error(404, "not_found");
@@ -393,4 +406,4 @@ public sealed record FakeEngageRequest(string Method, string Path, string RawQue
 
 public sealed record FakeContent(string Id, string ThreadId, string Body, string? InReplyToId, string? InterventionId);
 
-public sealed record FakeIntervention(string Id, string? ContentId, string? UserId, bool Closed, bool Cancelled, int BotReplies);
+public sealed record FakeIntervention(string Id, string? ContentId, string? UserId, bool Closed, bool Cancelled, int BotReplies, IReadOnlyList<string> Comments);

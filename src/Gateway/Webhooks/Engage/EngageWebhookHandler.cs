@@ -58,7 +58,7 @@ public sealed partial class EngageWebhookHandler(ILogger<EngageWebhookHandler> l
     {
         if (!request.Headers.TryGetValue(SecretHeader, out var secret) || !SameSecret(secret.ToString(), tenant.WebhookSecret))
         {
-            LogSecretRefused(logger, tenant.Id, secret.Count == 0 ? "missing" : "wrong");
+            LogSecretRefused(logger, tenant.Id, string.IsNullOrEmpty(tenant.WebhookSecret) ? "not configured for the tenant (set WebhookSecret)" : secret.Count == 0 ? "missing" : "wrong");
             return WebhookVerdict.Reject(StatusCodes.Status401Unauthorized, "X-Dimelo-Secret is missing or wrong.");
         }
 

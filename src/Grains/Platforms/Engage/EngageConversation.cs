@@ -254,7 +254,8 @@ public sealed partial class EngageConversation(
             handoff.Reason,
             ids.GetValueOrDefault(EngageStateKeys.BotIntervention) == "true",
             ids.GetValueOrDefault(EngageStateKeys.BotInterventionId),
-            ids.GetValueOrDefault(EngageStateKeys.BotReplied) == "true")));
+            ids.GetValueOrDefault(EngageStateKeys.BotReplied) == "true",
+            PlainText.Cap($"Handed off to a human agent.\nReason: {handoff.Reason}\n\n{handoff.Summary}", MaxReplyLength))));
         ForgetBotIntervention(ids);
         scope.State.PlatformStatus = EngageEventData.StatusAgent;
         return actions;

@@ -119,8 +119,23 @@ public sealed partial class EngageActionSender(
         }
         foreach (var id in ids)
         {
+            await CommentAsync(id).ConfigureAwait(false);
             if (await TryEndAsync(close: handoff.BotReplied).ConfigureAwait(false)) continue;
             await TryEndAsync(close: !handoff.BotReplied).ConfigureAwait(false);
+
+            // The agent's context (engage.md 5.4.4): best effort, a refused comment does not stop the handoff.
+            async Task CommentAsync(string interventionId)
+            {
+                if (string.IsNullOrWhiteSpace(handoff.Summary)) return;
+                try
+                {
+                    await api.CreateInterventionCommentAsync(interventionId, handoff.Summary, cancellationToken).ConfigureAwait(false);
+                }
+                catch (EngageApiException ex) when (!ex.Transient)
+                {
+                    LogInterventionNotEnded(logger, key.Tenant, key.ConversationId, "comment", ex.Error ?? ex.Status.ToString());
+                }
+            }
 
             async Task<bool> TryEndAsync(bool close)
             {

@@ -36,7 +36,8 @@ public sealed record EngageOpenInterventionAction(string ContentId);
 /// </summary>
 /// <param name="BotIntervention">The bot opened an intervention in this episode.</param>
 /// <param name="InterventionId">Its id when known; otherwise it is looked up by owner.</param>
-public sealed record EngageHandoffAction(string Reason, bool BotIntervention, string? InterventionId, bool BotReplied);
+/// <param name="Summary">Reason and bot-part summary, left as a comment on the bot's intervention for the agent.</param>
+public sealed record EngageHandoffAction(string Reason, bool BotIntervention, string? InterventionId, bool BotReplied, string? Summary = null);
 
 /// <summary>Put the thread back in BOT (AGENT removed, others kept): <c>intervention.closed</c> with ReturnToBotOnClose.</summary>
 public sealed record EngageReturnToBotAction(string Reason);

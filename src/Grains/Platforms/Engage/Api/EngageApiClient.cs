@@ -74,6 +74,12 @@ public sealed class EngageApiClient
     public Task<EngageIntervention> CancelInterventionAsync(string interventionId, CancellationToken cancellationToken) =>
         SendAsync<EngageIntervention>(HttpMethod.Delete, $"interventions/{Esc(interventionId)}/cancel", null, "DELETE /interventions/{id}/cancel", cancellationToken);
 
+    /// <summary><c>POST /intervention_comments</c>: an internal note on an intervention (never shown to the customer).</summary>
+    public Task<JsonElement> CreateInterventionCommentAsync(string interventionId, string body, CancellationToken cancellationToken) =>
+        SendAsync<JsonElement>(HttpMethod.Post, "intervention_comments", new EngageParameters()
+            .Add("intervention_id", interventionId)
+            .Add("body", body), "POST /intervention_comments", cancellationToken);
+
     /// <summary>Interventions of a thread owned by a user, filtered by status (<c>active</c>, <c>opened</c>...).</summary>
     public Task<EngageList<EngageIntervention>> GetInterventionsAsync(string threadId, string? userId, string? status, CancellationToken cancellationToken) =>
         SendListAsync<EngageIntervention>("interventions", new EngageParameters()
