@@ -132,3 +132,54 @@ public sealed class ChatwootPlatformTests : IAsyncLifetime
         _ = JsonSerializer.Serialize(cards);
     }
 }
+
+public sealed class ChatwootClientActionTests : IAsyncLifetime
+{
+    private LoopbackServer _chatwoot = null!;
+    private ServiceProvider _services = null!;
+
+    public async Task InitializeAsync()
+    {
+        _chatwoot = await LoopbackServer.StartAsync();
+        _chatwoot.On("POST", "/api/v1/accounts/", _ => LoopbackResponse.Json("{}"));
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton(new TenantCatalog([new TenantOptions { Id = "acme", Platform = PlatformKind.Chatwoot, UrlToken = "t", ApiToken = "tok", BaseUrl = _chatwoot.BaseAddress.ToString() }]));
+        services.AddConversationsGrains(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+        _services = services.BuildServiceProvider();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await _chatwoot.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Assignments_and_labels_go_through_the_same_client()
+    {
+        var sender = _services.GetRequiredService<IOutboxSender>();
+        var key = new ConversationKey("acme", "7:87");
+        var assign = new ChatwootAction { AccountId = "7", ConversationId = "87", TeamId = "4" };
+        var labels = new ChatwootAction { AccountId = "7", ConversationId = "87", Labels = ["bot-handoff", "vip"] };
+        Assert.Equal(SendResult.Sent, (await sender.SendAsync(key, new OutboxMessage(1, ChatwootActionKinds.Assign, assign.Serialize(), OutboxStatus.Pending, 0, DateTimeOffset.UtcNow, null), CancellationToken.None)).Result);
+        Assert.Equal(SendResult.Sent, (await sender.SendAsync(key, new OutboxMessage(2, ChatwootActionKinds.Labels, labels.Serialize(), OutboxStatus.Pending, 0, DateTimeOffset.UtcNow, null), CancellationToken.None)).Result);
+        var requests = _chatwoot.Requests;
+        Assert.Equal("/api/v1/accounts/7/conversations/87/assignments", requests[0].Path);
+        Assert.Equal("4", requests[0].Json().GetProperty("team_id").GetString());
+        Assert.Equal("/api/v1/accounts/7/conversations/87/labels", requests[1].Path);
+        Assert.Equal(["bot-handoff", "vip"], requests[1].Json().GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
+        Assert.All(requests, r => Assert.Equal("tok", r.Header("api_access_token")));
+    }
+
+    [Fact]
+    public async Task Typing_on_and_off()
+    {
+        var typing = _services.GetRequiredService<ChatwootTyping>();
+        var tenant = _services.GetRequiredService<TenantCatalog>().Find("acme")!;
+        await typing.SetAsync(tenant, "7", "87", on: true, CancellationToken.None);
+        await typing.SetAsync(tenant, "7", "87", on: false, CancellationToken.None);
+        Assert.Equal(["on", "off"], _chatwoot.Requests.Select(r => r.Json().GetProperty("typing_status").GetString()));
+        Assert.False(typing.IsDisabled("acme"));
+    }
+}
