@@ -17,8 +17,7 @@ public static class GatewayApp
     /// <exception cref="InvalidOperationException">The configuration is invalid or no store/cluster client is registered.</exception>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        ListenAddresses.UseDefaultUnlessConfigured(builder, DefaultUrl);
+        var builder = ProcessHost.CreateBuilder(args, DefaultUrl);
 
         builder.Services
             .AddConversationsTenants(builder.Configuration)

@@ -20,13 +20,7 @@ public static class SiloApp
     /// <exception cref="InvalidOperationException">The configuration is invalid; the message names the key.</exception>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            Args = args,
-            // appsettings.json ships next to the binary, wherever the process is started from.
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        ListenAddresses.UseDefaultUnlessConfigured(builder, DefaultUrl);
+        var builder = ProcessHost.CreateBuilder(args, DefaultUrl);
 
         var silo = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
         var problems = silo.Validate().ToList();

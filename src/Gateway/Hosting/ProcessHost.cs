@@ -13,6 +13,17 @@ public static class ProcessHost
     public const int Failed = 1;
     public const int InvalidConfiguration = 2;
 
+    /// <summary>
+    /// A builder configured the way both executables start: appsettings.json from next to the binary
+    /// (wherever the process is started from), and <paramref name="defaultUrl"/> unless an address is configured.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args, string defaultUrl)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        ListenAddresses.UseDefaultUnlessConfigured(builder, defaultUrl);
+        return builder;
+    }
+
     public static async Task<int> RunAsync(string name, Func<WebApplication> build)
     {
         WebApplication app;
