@@ -32,7 +32,8 @@ public static class SiloApp
             .AddConversationsRuntime(builder.Configuration)
             .AddConversationsGrains(builder.Configuration)
             .AddConversationsGateway(builder.Configuration)
-            .AddChatwootWebhooks();
+            .AddChatwootWebhooks()
+            .AddEngageWebhooks();
         configure?.Invoke(builder);
 
         var app = builder.Build();
