@@ -94,6 +94,7 @@ public sealed class EngageReplyEndToEndTests
         await world.Engage.WaitUntilAsync(() => world.Engage.BotReplies(thread).Count == 1, "the reply");
         var reply = world.Engage.BotReplies(thread)[0];
         Assert.NotNull(reply.InterventionId);
+        await world.SettleAsync(thread); // the send has returned (Engage's echo webhook comes later than its answer)
 
         // Its echo under its own intervention must not read as an agent taking the thread.
         await world.DeliverAsync(EngagePayloads.Outgoing("content.replied", thread, reply.Body, EngagePayloads.BotUser, EngagePayloads.BotIdentity, reply.Id, reply.InterventionId));
