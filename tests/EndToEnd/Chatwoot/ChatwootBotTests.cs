@@ -294,6 +294,17 @@ public sealed class ChatwootBotTests
         await world.WaitChatwootAsync("messages");
     }
 
+    [Fact]
+    public async Task A_hanging_typing_endpoint_does_not_hold_the_answer()
+    {
+        await using var world = await ChatwootWorld.StartAsync();
+        world.Chatwoot.On(r => r.Path.EndsWith("/toggle_typing_status", StringComparison.Ordinal), _ => LoopbackResponse.Json("{}").After(TimeSpan.FromSeconds(20)));
+        var started = DateTimeOffset.UtcNow;
+        await world.PostOkAsync(P.Incoming("hi"));
+        var reply = (await world.WaitChatwootAsync("messages", timeout: TimeSpan.FromSeconds(10)))[0];
+        Assert.True(reply.ReceivedAt - started < TimeSpan.FromSeconds(6), $"answered after {(reply.ReceivedAt - started).TotalSeconds:F1} s");
+    }
+
     internal static void AssertHandoff(ChatwootWorld world, string reason, int expectNotes)
     {
         var notes = world.Messages().Where(m => m!["private"]!.GetValue<bool>()).ToList();

@@ -10,6 +10,9 @@ namespace Conversations.Grains.Platforms.Chatwoot;
 /// </summary>
 public sealed partial class ChatwootTyping(ChatwootClient client, ILogger<ChatwootTyping> logger)
 {
+    /// <summary>A typing indicator is worth little: never let it hold a turn longer than this.</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(2);
+
     private readonly ConcurrentDictionary<string, bool> _unsupported = new(StringComparer.Ordinal);
 
     public bool IsDisabled(string tenant) => _unsupported.ContainsKey(tenant);
@@ -17,9 +20,11 @@ public sealed partial class ChatwootTyping(ChatwootClient client, ILogger<Chatwo
     public async ValueTask SetAsync(TenantOptions tenant, string accountId, string conversationId, bool on, CancellationToken cancellationToken)
     {
         if (_unsupported.ContainsKey(tenant.Id)) return;
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(MaxWait);
         try
         {
-            using var response = await client.ToggleTypingAsync(tenant, accountId, conversationId, on, cancellationToken);
+            using var response = await client.ToggleTypingAsync(tenant, accountId, conversationId, on, bounded.Token);
             if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.NotFound or HttpStatusCode.Forbidden)
             {
                 if (_unsupported.TryAdd(tenant.Id, true)) LogUnsupported(tenant.Id, (int)response.StatusCode);
