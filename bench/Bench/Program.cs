@@ -1,3 +1,4 @@
+using Conversations.Bench.Engage;
 using Conversations.Bench.Chatwoot;
 using Conversations.Bench.Runtime;
 
@@ -13,6 +14,7 @@ public static class Program
     {
         ["runtime-throughput"] = ("events/s through the runtime, no-op grain, Memory store [conversations=10000 events=2000000]", RuntimeScenarios.ThroughputAsync),
         ["runtime-memory"] = ("bytes per idle activation and per stored conversation [activations=100000]", RuntimeScenarios.MemoryAsync),
+        ["engage-burst"] = ("Engage: a burst over many threads through gateway, grains and the rate-limited REST client against the fake Engage API, then steady-state calls per message [threads=500 messages=2000 customers=100 rpm=450 steady=200]", EngageBurstScenario.RunAsync),
         ["chatwoot-ack"] = ("webhook ack latency at a fixed rate, slow fake AI, real silo [rate=1000 seconds=10 conversations=2000 ai-ms=2000]", ChatwootScenarios.AckLatencyAsync),
         ["chatwoot-concurrent"] = ("N conversations at once, each waiting on a slow fake AI [conversations=10000 ai-ms=2000 senders=64]", ChatwootScenarios.ConcurrentAsync),
         ["runtime-latency"] = ("append-to-turn-start latency at a fixed rate [rate=10000 seconds=10 conversations=1000]", RuntimeScenarios.LatencyAsync),

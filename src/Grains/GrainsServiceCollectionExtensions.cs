@@ -46,6 +46,7 @@ public static class GrainsServiceCollectionExtensions
 
         // One line per platform.
         services.AddChatwootPlatform();
+        services.AddEngagePlatform(configuration);
         return services;
     }
 

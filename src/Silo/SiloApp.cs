@@ -1,3 +1,4 @@
+using Conversations.Gateway.Hosting;
 using Conversations.Silo.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -12,18 +13,14 @@ namespace Conversations.Silo;
 /// </summary>
 public static class SiloApp
 {
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
     /// <param name="args">Command-line arguments (<c>--urls</c>, <c>--Conversations:...=value</c>).</param>
     /// <param name="configure">Extra registrations after the silo's own (tests: fakes of the world outside).</param>
     /// <exception cref="InvalidOperationException">The configuration is invalid; the message names the key.</exception>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            Args = args,
-            // appsettings.json ships next to the binary, wherever the process is started from.
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        ListenAddresses.UseDefaultUnlessConfigured(builder);
+        var builder = ProcessHost.CreateBuilder(args, DefaultUrl);
 
         var silo = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
         var problems = silo.Validate().ToList();
@@ -35,7 +32,8 @@ public static class SiloApp
             .AddConversationsRuntime(builder.Configuration)
             .AddConversationsGrains(builder.Configuration)
             .AddConversationsGateway(builder.Configuration)
-            .AddChatwootWebhooks();
+            .AddChatwootWebhooks()
+            .AddEngageWebhooks();
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -97,8 +97,9 @@ internal sealed class WebhookEndpoint(
             log.WebhookMalformed(platformTag, tenant.Id, ex.GetType().Name);
             return await AnswerErrorAsync(context, StatusCodes.Status400BadRequest, "malformed request", WebhookOutcome.Malformed);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
+            // Includes a handler's own timeouts: nothing was stored, so 500 lets the platform retry.
             log.HandlerFailed(ex, platformTag, tenant.Id);
             return await AnswerErrorAsync(context, StatusCodes.Status500InternalServerError, "could not process the event", WebhookOutcome.HandlerFailed);
         }

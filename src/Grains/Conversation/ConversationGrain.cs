@@ -48,10 +48,12 @@ public sealed partial class ConversationGrain(
         var newCustomerTexts = new List<string>();
         var assistWanted = false;
 
-        foreach (var e in Parse(turn.Events))
+        foreach (var parsed in Parse(turn.Events))
         {
+            if (await platform.PrepareAsync(scope, parsed, cancellationToken) is not { } e) continue;
             var ownership = platform.Fold(scope, e);
             ApplyOwnership(ownership, e);
+            actions.AddRange(platform.BuildEventActions(scope, e));
             switch (e.Kind)
             {
                 case EventKind.CustomerMessage when !string.IsNullOrWhiteSpace(e.Text):

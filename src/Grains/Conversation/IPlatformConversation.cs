@@ -59,6 +59,17 @@ public interface IPlatformConversation
 
     /// <summary>Actions that make the platform reflect a human taking over while the bot owned it (may be empty).</summary>
     IReadOnlyList<NewOutboxMessage> BuildTakeover(ConversationScope scope);
+
+    /// <summary>
+    /// Looks at an event before it is folded, with the platform's (cached) reference data: returns it
+    /// as is, reclassified (Engage: a content written by one of the bot's identities is its echo), or
+    /// null to drop it. Default: as is.
+    /// </summary>
+    ValueTask<ConversationEvent?> PrepareAsync(ConversationScope scope, ConversationEvent e, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<ConversationEvent?>(e);
+
+    /// <summary>Actions an event calls for by itself, after it was folded (Engage: thread back to BOT on intervention.closed). Default: none.</summary>
+    IReadOnlyList<NewOutboxMessage> BuildEventActions(ConversationScope scope, ConversationEvent e) => [];
 }
 
 /// <summary>Performs one committed action of its platform. Maps HTTP results with <see cref="HttpSendOutcomes"/>; never loops.</summary>

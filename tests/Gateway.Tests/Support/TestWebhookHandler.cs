@@ -8,7 +8,7 @@ namespace Conversations.Gateway.Tests.Support;
 /// <summary>
 /// A minimal platform handler for gateway tests. POST body: <c>{"events":[{"conversation":"1:2","id":"m1","text":"hi"}]}</c>
 /// (malformed JSON throws JsonException, as a careless handler would). GET <c>?challenge=x</c> answers x.
-/// Header <c>X-Test-Reject: 401</c> rejects; <c>X-Test-Throw</c> makes it fail with a non-input exception.
+/// Header <c>X-Test-Reject: 401</c> rejects; <c>X-Test-Throw: bug|timeout</c> makes it fail with a non-input exception.
 /// </summary>
 public sealed class TestWebhookHandler(PlatformKind platform) : IWebhookHandler
 {
@@ -22,8 +22,8 @@ public sealed class TestWebhookHandler(PlatformKind platform) : IWebhookHandler
         LastBodyLength = request.Body.Length;
         if (request.Headers.TryGetValue("X-Test-Reject", out var status))
             return ValueTask.FromResult(WebhookVerdict.Reject(int.Parse(status.ToString(), System.Globalization.CultureInfo.InvariantCulture), "rejected by test handler"));
-        if (request.Headers.ContainsKey("X-Test-Throw"))
-            throw new InvalidOperationException("handler bug");
+        if (request.Headers.TryGetValue("X-Test-Throw", out var kind))
+            throw kind.ToString() == "timeout" ? new OperationCanceledException("handler's own timeout") : new InvalidOperationException("handler bug");
         if (request.Method == HttpMethods.Get)
             return ValueTask.FromResult(WebhookVerdict.Text(request.Query["challenge"].ToString()));
 

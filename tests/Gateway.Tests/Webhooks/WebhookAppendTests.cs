@@ -93,12 +93,14 @@ public sealed class WebhookAppendTests
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
     }
 
-    [Fact]
-    public async Task Unexpected_handler_failure_is_500_and_stores_nothing()
+    [Theory]
+    [InlineData("bug")]
+    [InlineData("timeout")]
+    public async Task Unexpected_handler_failure_is_500_and_stores_nothing(string failure)
     {
         await using var harness = await Harness.StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/chatwoot/acme") { Content = Harness.Events(("1:2", "m1", "hi")) };
-        request.Headers.Add("X-Test-Throw", "1");
+        request.Headers.Add("X-Test-Throw", failure);
 
         using var response = await harness.Http.SendAsync(request);
 
