@@ -303,6 +303,8 @@ public sealed class ChatwootBotTests
         await world.PostOkAsync(P.Incoming("hi"));
         var reply = (await world.WaitChatwootAsync("messages", timeout: TimeSpan.FromSeconds(10)))[0];
         Assert.True(reply.ReceivedAt - started < TimeSpan.FromSeconds(6), $"answered after {(reply.ReceivedAt - started).TotalSeconds:F1} s");
+        // After the timeout the tenant's typing pauses: one attempt only, no "off" after a hanging "on".
+        Assert.Single(world.Chatwoot.Requests, r => r.Path.EndsWith("/toggle_typing_status", StringComparison.Ordinal));
     }
 
     internal static void AssertHandoff(ChatwootWorld world, string reason, int expectNotes)
