@@ -21,7 +21,9 @@ public static class GatewayApp
 
         builder.Services
             .AddConversationsTenants(builder.Configuration)
-            .AddConversationsGateway(builder.Configuration);
+            .AddConversationsGateway(builder.Configuration)
+            .AddChatwootWebhooks()
+            .AddEngageWebhooks();
         configure?.Invoke(builder);
 
         var app = builder.Build();

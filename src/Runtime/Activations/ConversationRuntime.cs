@@ -256,7 +256,13 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                foreach (var key in await _store.FindPendingInboxAsync(_ownership.OwnedShards, 10_000, cancellationToken).ConfigureAwait(false)) Wake(key);
+                // Only idle conversations: a running turn already holds its pending events, and a wake
+                // would tell its grain that newer events arrived (a superseded reply that is never sent).
+                // Events appended during the turn woke it when appended; an idle one is woken next round.
+                foreach (var key in await _store.FindPendingInboxAsync(_ownership.OwnedShards, 10_000, cancellationToken).ConfigureAwait(false))
+                {
+                    if (!_activations.TryGetValue(key, out var activation) || !activation.IsRunning) Wake(key);
+                }
                 var busy = _activations.Values.Select(a => a.WhenIdle()).Where(t => !t.IsCompleted).ToList();
                 if (busy.Count == 0 && (await _store.FindPendingInboxAsync(_ownership.OwnedShards, 1, cancellationToken).ConfigureAwait(false)).Count == 0) break;
                 if (busy.Count > 0) await Task.WhenAll(busy).WaitAsync(cancellationToken).ConfigureAwait(false);
