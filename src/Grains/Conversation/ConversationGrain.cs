@@ -115,7 +115,8 @@ public sealed partial class ConversationGrain(
         }
 
         AiReply reply;
-        await TypingAsync(platform, scope, on: true, cancellationToken);
+        // Typing goes out alongside the AI call (not before it): the indicator must never delay the answer.
+        var typingOn = TypingAsync(platform, scope, on: true, cancellationToken).AsTask();
         try
         {
             reply = await ai.RespondAsync(Request(tenant, AiPurpose.Reply), cancellationToken);
@@ -124,9 +125,14 @@ public sealed partial class ConversationGrain(
         {
             state.AiFailures++;
             LogAiFailed(key, ex.Message);
+            await typingOn;
             await TypingAsync(platform, scope, on: false, cancellationToken);
             HandOff($"the AI could not answer ({ex.Message})", platform, scope, actions);
             return;
+        }
+        finally
+        {
+            if (!typingOn.IsCompleted) await typingOn;
         }
         await TypingAsync(platform, scope, on: false, cancellationToken);
 
