@@ -136,7 +136,8 @@ public sealed partial class ConversationGrain(
         }
         await TypingAsync(platform, scope, on: false, cancellationToken);
 
-        if (turn.NewerEventsPending && policy.BurstPolicy == BurstPolicy.Supersede && state.ConsecutiveSupersedes < MaxConsecutiveSupersedes)
+        if (policy.BurstPolicy == BurstPolicy.Supersede && state.ConsecutiveSupersedes < MaxConsecutiveSupersedes
+            && HasCustomerMessage(await turn.ReadNewerEventsAsync(cancellationToken)))
         {
             // Newer customer messages overtook this reply: drop it, the next turn answers the whole newer context.
             state.ConsecutiveSupersedes++;
@@ -155,6 +156,21 @@ public sealed partial class ConversationGrain(
 
         if (reply.Handoff) HandOff(reply.HandoffReason is { Length: > 0 } r ? $"the AI asked for a human: {r}" : "the AI asked for a human", platform, scope, actions);
         else if (reply.Messages.Count == 0) HandOff("the AI gave no answer", platform, scope, actions);
+    }
+
+    /// <summary>Only a newer customer message overtakes a reply (receipts and echoes do not); unreadable bodies count as not.</summary>
+    private static bool HasCustomerMessage(IReadOnlyList<InboxMessage> newer)
+    {
+        foreach (var message in newer)
+        {
+            try
+            {
+                var e = ConversationEventJson.Deserialize(message.Body.Span);
+                if (e.Kind == EventKind.CustomerMessage && !string.IsNullOrWhiteSpace(e.Text)) return true;
+            }
+            catch (JsonException) { }
+        }
+        return false;
     }
 
     private async ValueTask AssistAsync(TenantOptions tenant, IPlatformConversation platform, ConversationScope scope, List<NewOutboxMessage> actions, CancellationToken cancellationToken)

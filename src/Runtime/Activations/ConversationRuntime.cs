@@ -145,7 +145,8 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
         var events = await _store.ReadPendingAsync(key, _options.MaxEventsPerTurn, cancellation).ConfigureAwait(false);
         if (events.Count == 0) return TurnStep.Done;
 
-        var turn = new TurnContext(key, events, activation.NewerEventsPending);
+        activation.LastReadSequence = events[^1].Sequence;
+        var turn = new TurnContext(key, events, activation.ReadNewerEvents);
         var result = await activation.Grain.RunTurnAsync(turn, cancellation).ConfigureAwait(false);
 
         var consumed = new long[events.Count];
@@ -172,6 +173,20 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
                 Deactivate(activation);
                 return TurnStep.Stopped;
         }
+    }
+
+    /// <summary>
+    /// Inbox events above the running turn's. A wake is only a hint (pumps, sweeps and drains wake
+    /// too), so when one came the store says what is really there.
+    /// </summary>
+    internal async ValueTask<IReadOnlyList<InboxMessage>> ReadNewerEventsAsync(Activation activation, CancellationToken cancellationToken)
+    {
+        if (!activation.WakePending) return [];
+        var pending = await _store.ReadPendingAsync(activation.Key, _options.MaxEventsPerTurn * 2, cancellationToken).ConfigureAwait(false);
+        var newer = new List<InboxMessage>();
+        foreach (var message in pending)
+            if (message.Sequence > activation.LastReadSequence) newer.Add(message);
+        return newer;
     }
 
     private void Deactivate(Activation activation)
