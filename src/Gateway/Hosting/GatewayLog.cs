@@ -25,7 +25,7 @@ internal sealed partial class GatewayLog(ILoggerFactory loggerFactory)
     [LoggerMessage(6, LogLevel.Error, "Could not store webhook events for {Conversation}; answered 500 so the platform retries")]
     public partial void AppendFailed(Exception exception, ConversationKey conversation);
 
-    [LoggerMessage(7, LogLevel.Information, "Webhook {Platform}/{Tenant} refused with 503: the process is stopping")]
+    [LoggerMessage(7, LogLevel.Information, "Webhook {Platform}/{Tenant} refused with 500 (retry elsewhere or later): the process is stopping")]
     public partial void WebhookWhileStopping(string platform, string tenant);
 
     [LoggerMessage(8, LogLevel.Debug, "Webhook {Platform}/{Tenant}: the client went away before the answer")]

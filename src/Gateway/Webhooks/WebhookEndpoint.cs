@@ -68,7 +68,7 @@ internal sealed class WebhookEndpoint(
             // Stop taking work first: what is accepted now might not be processed before the runtime stops.
             log.WebhookWhileStopping(platformTag, tenant.Id);
             context.Response.Headers.RetryAfter = "5";
-            return await AnswerErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "stopping", WebhookOutcome.Stopping);
+            return await AnswerErrorAsync(context, StatusCodes.Status500InternalServerError, "stopping", WebhookOutcome.Stopping);
         }
 
         var limit = options.Value.MaxBodyBytes;

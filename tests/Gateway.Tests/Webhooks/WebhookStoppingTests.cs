@@ -7,7 +7,7 @@ namespace Conversations.Gateway.Tests.Webhooks;
 public sealed class WebhookStoppingTests
 {
     [Fact]
-    public async Task Once_the_host_is_stopping_webhooks_get_503_and_readiness_drops()
+    public async Task Once_the_host_is_stopping_webhooks_get_500_which_platforms_retry_and_readiness_drops()
     {
         await using var harness = await Harness.StartAsync();
 
@@ -17,7 +17,8 @@ public sealed class WebhookStoppingTests
         using var ready = await harness.Http.GetAsync("/readyz");
         using var health = await harness.Http.GetAsync("/healthz");
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, webhook.StatusCode);
+        // 500, not 503: Chatwoot retries only 429 and 500 and opens the conversation to humans on anything else.
+        Assert.Equal(HttpStatusCode.InternalServerError, webhook.StatusCode);
         Assert.NotNull(webhook.Headers.RetryAfter);
         Assert.Equal(0, harness.Handler.Calls);
         Assert.Equal(0, harness.Store.InboxCount());
