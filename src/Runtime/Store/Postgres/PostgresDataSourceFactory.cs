@@ -16,4 +16,16 @@ public static class PostgresDataSourceFactory
         if (string.IsNullOrEmpty(builder.ApplicationName)) builder.ApplicationName = "conversations";
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }
+
+    /// <summary>The LISTEN session's source: keepalive queries detect a dead connection while waiting.</summary>
+    public static NpgsqlDataSource CreateListener(PostgresStoreOptions options)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString)
+        {
+            KeepAlive = 5,
+            ApplicationName = "conversations-listen",
+            MaxPoolSize = 2,
+        };
+        return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+    }
 }
