@@ -135,6 +135,8 @@ public sealed class PostgresConversationStore(NpgsqlDataSource dataSource, int s
     public async ValueTask<IReadOnlyList<ConversationKey>> FindDueOutboxAsync(DateTimeOffset now, ShardSet? shards, int max, CancellationToken cancellationToken)
     {
         if (shards is { Shards.Count: 0 }) return [];
+        if (shards is not null && shards.ShardCount != ShardCount)
+            return Filter(await FindDueOutboxAsync(now, null, int.MaxValue, cancellationToken), shards, max);
         await using var command = dataSource.CreateCommand(StoreSql.FindDueOutbox);
         command.Parameters.Add(new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         command.Parameters.Add(ShardArray(shards));
@@ -145,6 +147,8 @@ public sealed class PostgresConversationStore(NpgsqlDataSource dataSource, int s
     public async ValueTask<IReadOnlyList<ConversationKey>> FindPendingInboxAsync(ShardSet? shards, int max, CancellationToken cancellationToken)
     {
         if (shards is { Shards.Count: 0 }) return [];
+        if (shards is not null && shards.ShardCount != ShardCount)
+            return Filter(await FindPendingInboxAsync(null, int.MaxValue, cancellationToken), shards, max);
         await using var command = dataSource.CreateCommand(StoreSql.FindPendingInbox);
         command.Parameters.Add(ShardArray(shards));
         command.Parameters.Add(Int(max));
@@ -229,6 +233,10 @@ public sealed class PostgresConversationStore(NpgsqlDataSource dataSource, int s
             }
         }
     }
+
+    // A shard set of another shard count cannot use the stored shard column: filter by key instead (never on the cluster's path).
+    private static List<ConversationKey> Filter(IReadOnlyList<ConversationKey> keys, ShardSet shards, int max) =>
+        keys.Where(shards.Contains).Take(max).ToList();
 
     private static OutboxMessage ReadOutboxMessage(NpgsqlDataReader reader, int offset) => new(
         reader.GetInt64(offset),
