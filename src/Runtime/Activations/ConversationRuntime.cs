@@ -275,8 +275,12 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
         }
     }
 
+    // Registered as itself and as IConversationRuntime: the container disposes it twice.
+    private int _disposed;
+
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _collector?.Dispose();
         _abort.Cancel();
         _abort.Dispose();

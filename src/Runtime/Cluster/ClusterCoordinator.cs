@@ -190,8 +190,12 @@ public sealed partial class ClusterCoordinator : IHostedLifecycleService, IDispo
         return live.All(s => s.Status == SiloRow.Active && s.LeaseValid && s.SinceHeartbeat < _options.RenewInterval * 2);
     }
 
+    // Registered both as itself and as a hosted service: the container disposes it twice.
+    private int _disposed;
+
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stop.Cancel();
         _stop.Dispose();
         _kick.Dispose();

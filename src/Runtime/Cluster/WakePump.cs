@@ -155,8 +155,12 @@ public sealed partial class WakePump : IHostedLifecycleService, IDisposable
         }
     }
 
+    // Registered both as itself and as a hosted service: the container disposes it twice.
+    private int _disposed;
+
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stop.Cancel();
         _stop.Dispose();
         _poll.Dispose();
