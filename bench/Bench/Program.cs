@@ -1,1 +1,29 @@
-namespace Conversations.Bench; public static class Program { public static void Main() { } }
+using Conversations.Bench.Runtime;
+
+namespace Conversations.Bench;
+
+/// <summary>
+/// Load generator. Usage: dotnet run -c Release --project bench/Bench -- &lt;scenario&gt; [options]
+/// Scenarios print their numbers; nothing here is asserted by tests.
+/// </summary>
+public static class Program
+{
+    private static readonly Dictionary<string, (string Help, Func<string[], Task> Run)> Scenarios = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["runtime-throughput"] = ("events/s through the runtime, no-op grain, Memory store [conversations=10000 events=2000000]", RuntimeScenarios.ThroughputAsync),
+        ["runtime-memory"] = ("bytes per idle activation and per stored conversation [activations=100000]", RuntimeScenarios.MemoryAsync),
+        ["runtime-latency"] = ("append-to-turn-start latency at a fixed rate [rate=10000 seconds=10 conversations=1000]", RuntimeScenarios.LatencyAsync),
+    };
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 0 || !Scenarios.TryGetValue(args[0], out var scenario))
+        {
+            Console.WriteLine("scenarios:");
+            foreach (var (name, (help, _)) in Scenarios) Console.WriteLine($"  {name,-22} {help}");
+            return args.Length == 0 ? 0 : 2;
+        }
+        await scenario.Run(args[1..]);
+        return 0;
+    }
+}

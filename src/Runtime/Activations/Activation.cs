@@ -6,7 +6,7 @@ namespace Conversations.Runtime.Activations;
 /// clears it before reading the inbox, so every event appended before a wake is seen by a turn
 /// that starts after it, and no two turns ever overlap.
 /// </summary>
-internal sealed class Activation(ConversationKey key)
+internal sealed class Activation(ConversationKey key, ConversationRuntime runtime) : IThreadPoolWorkItem
 {
     private readonly Lock _lock = new();
     private bool _running;
@@ -23,8 +23,25 @@ internal sealed class Activation(ConversationKey key)
     /// <summary>Last time a turn finished here (timestamp ticks), for idle collection and LRU.</summary>
     public long LastUsed;
 
-    /// <summary>Set while a turn runs; completed when the runner goes idle (drain waits on it).</summary>
-    public TaskCompletionSource? Idle;
+    // Created only when someone waits for the runner to go idle (drain, shutdown), not per turn.
+    private TaskCompletionSource? _idle;
+    private Func<bool>? _newerEventsPending;
+
+    /// <summary>Cached so a turn allocates no delegate.</summary>
+    public Func<bool> NewerEventsPending => _newerEventsPending ??= () => WakePending;
+
+    /// <summary>Runs the turns; queued on the thread pool without allocating.</summary>
+    public void Execute() => _ = runtime.RunAsync(this);
+
+    /// <summary>Completes when no turn runs (at once when idle now).</summary>
+    public Task WhenIdle()
+    {
+        lock (_lock)
+        {
+            if (!_running) return Task.CompletedTask;
+            return (_idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+    }
 
     public bool WakePending => Volatile.Read(ref _wakePending);
 
@@ -39,7 +56,6 @@ internal sealed class Activation(ConversationKey key)
             _wakePending = true;
             if (_running) return WakeResult.AlreadyRunning;
             _running = true;
-            Idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             return WakeResult.Scheduled;
         }
     }
@@ -53,8 +69,8 @@ internal sealed class Activation(ConversationKey key)
             if (_wakePending) { _wakePending = false; return true; }
             _running = false;
             LastUsed = now;
-            idle = Idle;
-            Idle = null;
+            idle = _idle;
+            _idle = null;
         }
         idle?.TrySetResult();
         return false;
@@ -80,8 +96,8 @@ internal sealed class Activation(ConversationKey key)
             _deactivated = true;
             _running = false;
             _wakePending = false;
-            idle = Idle;
-            Idle = null;
+            idle = _idle;
+            _idle = null;
         }
         idle?.TrySetResult();
     }

@@ -29,6 +29,7 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
     private ITimer? _collector;
     private int _count;
     private int _trimming;
+    private int _disposed;
     private volatile bool _running;
 
     public ConversationRuntime(
@@ -64,7 +65,7 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
             switch (activation.Wake())
             {
                 case Activation.WakeResult.Scheduled:
-                    ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Runtime.RunAsync(state.Activation), (Runtime: this, Activation: activation), preferLocal: false);
+                    ThreadPool.UnsafeQueueUserWorkItem(activation, preferLocal: false);
                     return;
                 case Activation.WakeResult.AlreadyRunning:
                     return;
@@ -77,13 +78,13 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
 
     private Activation GetOrCreate(ConversationKey key)
     {
-        var created = new Activation(key) { LastUsed = _time.GetTimestamp() };
+        var created = new Activation(key, this) { LastUsed = _time.GetTimestamp() };
         var activation = _activations.GetOrAdd(key, created);
         if (ReferenceEquals(activation, created) && Interlocked.Increment(ref _count) > _options.MaxActivations) TrimSoon();
         return activation;
     }
 
-    private async Task RunAsync(Activation activation)
+    internal async Task RunAsync(Activation activation)
     {
         var retryDelay = _options.TurnRetryDelay;
         while (activation.TakeWake(_time.GetTimestamp()))
@@ -144,7 +145,7 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
         var events = await _store.ReadPendingAsync(key, _options.MaxEventsPerTurn, cancellation).ConfigureAwait(false);
         if (events.Count == 0) return TurnStep.Done;
 
-        var turn = new TurnContext(key, events, () => activation.WakePending);
+        var turn = new TurnContext(key, events, activation.NewerEventsPending);
         var result = await activation.Grain.RunTurnAsync(turn, cancellation).ConfigureAwait(false);
 
         var consumed = new long[events.Count];
@@ -236,7 +237,7 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
             foreach (var activation in matching)
             {
                 if (activation.TryDeactivate()) Remove(activation);
-                else if (activation.Idle is { } idle) busy.Add(idle.Task);
+                else busy.Add(activation.WhenIdle());
             }
             if (busy.Count == 0 && matching.All(a => !_activations.ContainsKey(a.Key))) break;
             if (busy.Count > 0) await Task.WhenAll(busy).WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -256,7 +257,7 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
             while (!cancellationToken.IsCancellationRequested)
             {
                 foreach (var key in await _store.FindPendingInboxAsync(_ownership.OwnedShards, 10_000, cancellationToken).ConfigureAwait(false)) Wake(key);
-                var busy = _activations.Values.Select(a => a.Idle?.Task).OfType<Task>().ToList();
+                var busy = _activations.Values.Select(a => a.WhenIdle()).Where(t => !t.IsCompleted).ToList();
                 if (busy.Count == 0 && (await _store.FindPendingInboxAsync(_ownership.OwnedShards, 1, cancellationToken).ConfigureAwait(false)).Count == 0) break;
                 if (busy.Count > 0) await Task.WhenAll(busy).WaitAsync(cancellationToken).ConfigureAwait(false);
                 else await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
@@ -275,11 +276,9 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
         }
     }
 
-    // Registered as itself and as IConversationRuntime: the container disposes it twice.
-    private int _disposed;
-
     public void Dispose()
     {
+        // Registered under two service types, so the container may dispose it twice.
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _collector?.Dispose();
         _abort.Cancel();

@@ -26,6 +26,7 @@ public sealed partial class OutboxRelay : IDisposable
     private readonly ILogger<OutboxRelay> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private ITimer? _sweeper;
+    private int _disposed;
 
     public OutboxRelay(IConversationStore store, IOutboxSender sender, IShardOwnership ownership, IOptions<RuntimeOptions> options,
         TimeProvider time, RuntimeMetrics metrics, ILogger<OutboxRelay> logger)
@@ -47,11 +48,11 @@ public sealed partial class OutboxRelay : IDisposable
         if (_stopping.IsCancellationRequested) return;
         while (true)
         {
-            var lane = _lanes.GetOrAdd(key, static k => new RelayLane(k));
+            var lane = _lanes.TryGetValue(key, out var existing) ? existing : _lanes.GetOrAdd(key, static (k, relay) => new RelayLane(k, relay), this);
             switch (lane.Kick())
             {
                 case RelayLane.KickResult.Scheduled:
-                    ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Relay.RunAsync(state.Lane), (Relay: this, Lane: lane), preferLocal: false);
+                    ThreadPool.UnsafeQueueUserWorkItem(lane, preferLocal: false);
                     return;
                 case RelayLane.KickResult.AlreadyRunning:
                     return;
@@ -62,7 +63,7 @@ public sealed partial class OutboxRelay : IDisposable
         }
     }
 
-    private async Task RunAsync(RelayLane lane)
+    internal async Task RunAsync(RelayLane lane)
     {
         while (lane.TakeKick())
         {
@@ -169,6 +170,7 @@ public sealed partial class OutboxRelay : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Stop();
         _stopping.Dispose();
     }

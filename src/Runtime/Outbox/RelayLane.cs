@@ -4,7 +4,7 @@ namespace Conversations.Runtime.Outbox;
 /// The sending queue of one conversation: at most one sender at a time, so actions go out in order.
 /// Same two-flag mailbox as an activation; a lane retires when its sender finds nothing to do.
 /// </summary>
-internal sealed class RelayLane(ConversationKey key)
+internal sealed class RelayLane(ConversationKey key, OutboxRelay relay) : IThreadPoolWorkItem
 {
     private readonly Lock _lock = new();
     private bool _running;
@@ -24,7 +24,6 @@ internal sealed class RelayLane(ConversationKey key)
             _kicked = true;
             if (_running) return KickResult.AlreadyRunning;
             _running = true;
-            _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             return KickResult.Scheduled;
         }
     }
@@ -48,6 +47,12 @@ internal sealed class RelayLane(ConversationKey key)
     /// <summary>Completes when the current sender (if any) has finished.</summary>
     public Task WhenIdle()
     {
-        lock (_lock) return _idle?.Task ?? Task.CompletedTask;
+        lock (_lock)
+        {
+            if (!_running) return Task.CompletedTask;
+            return (_idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
     }
+
+    public void Execute() => _ = relay.RunAsync(this);
 }
