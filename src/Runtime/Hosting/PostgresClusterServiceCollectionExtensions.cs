@@ -63,6 +63,12 @@ public static class PostgresClusterServiceCollectionExtensions
         services.TryAddSingleton(sp => new PostgresConversationStore(
             sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ShardCount));
         services.AddSingleton<IConversationStore>(sp => sp.GetRequiredService<PostgresConversationStore>());
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<PostgresStoreOptions>>().Value;
+            return new InboxAppendBatcher(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
+                sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ShardCount, options.AppendBatchSize, options.AppendWriters);
+        });
         services.TryAddSingleton<PostgresSchemaMigrator>();
         services.TryAddSingleton<ClusterDatabase>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgresStartup>());

@@ -119,6 +119,31 @@ public sealed class PostgresStoreTests(PostgresFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Group_commit_counts_each_callers_rows_and_duplicates_exactly()
+    {
+        await using var batcher = new Conversations.Runtime.Store.Postgres.InboxAppendBatcher(fixture.DataSource, PostgresFixture.ShardCount, maxBatch: 64, writers: 2);
+        var keys = Enumerable.Range(0, 10).Select(_ => NewKey()).ToList();
+        // 400 callers at once: each conversation gets keys 0..19 twice (a platform retrying), in two-event requests.
+        var results = await Task.WhenAll(Enumerable.Range(0, 400).Select(i => Task.Run(async () =>
+        {
+            var key = keys[i % 10];
+            var n = (i / 10) % 20;
+            return await batcher.AppendAsync(key, [Message($"k{n}"), Message($"k{n}-b")], notify: true, CancellationToken.None);
+        })));
+
+        Assert.Equal(10 * 20 * 2, results.Sum(r => r.Appended));
+        Assert.Equal(10 * 20 * 2, results.Sum(r => r.Duplicates));
+        foreach (var key in keys)
+        {
+            var pending = await fixture.Store.ReadPendingAsync(key, 100, CancellationToken.None);
+            Assert.Equal(40, pending.Count);
+            // The two events of one request keep their order.
+            for (var n = 0; n < 20; n++)
+                Assert.True(pending.Single(p => p.DedupeKey == $"k{n}").Sequence < pending.Single(p => p.DedupeKey == $"k{n}-b").Sequence);
+        }
+    }
+
+    [Fact]
     public async Task Connections_carry_statement_and_idle_in_transaction_timeouts()
     {
         Assert.Equal(30_000, await fixture.ScalarAsync("select setting::bigint from pg_settings where name = 'statement_timeout'"));

@@ -21,7 +21,7 @@ public sealed class PostgresConversationStore(NpgsqlDataSource dataSource, int s
         AppendAsync(key, messages, notify: false, cancellationToken);
 
     /// <summary>Appends and, when anything was new, wakes the owner with a NOTIFY committed with the rows.</summary>
-    internal async ValueTask<AppendResult> AppendAsync(ConversationKey key, IReadOnlyList<NewInboxMessage> messages, bool notify, CancellationToken cancellationToken)
+    public async ValueTask<AppendResult> AppendAsync(ConversationKey key, IReadOnlyList<NewInboxMessage> messages, bool notify, CancellationToken cancellationToken)
     {
         if (messages.Count == 0) return new AppendResult(0, 0);
         // A key repeated within one call is a duplicate too; drop it here so the insert sees distinct keys.

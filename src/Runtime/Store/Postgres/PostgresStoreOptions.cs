@@ -26,6 +26,12 @@ public sealed class PostgresStoreOptions
     /// <summary>How often the coordinator runs the retention sweep. Default 1 minute.</summary>
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>Gateways group-commit concurrent appends: at most this many events per statement. Default 256.</summary>
+    public int AppendBatchSize { get; set; } = 256;
+
+    /// <summary>Appending batches written at once (each holds one connection while it commits). Default 4.</summary>
+    public int AppendWriters { get; set; } = 4;
+
     /// <summary>Apply the numbered schema files at start-up. Default true.</summary>
     public bool ApplySchema { get; set; } = true;
 
@@ -40,6 +46,8 @@ public sealed class PostgresStoreOptions
             yield return $"{SectionName}:IdleInTransactionSessionTimeout must be at least 1 s.";
         if (DedupeWindow < TimeSpan.FromMinutes(1))
             yield return $"{SectionName}:DedupeWindow must be at least 1 minute.";
+        if (AppendBatchSize < 1) yield return $"{SectionName}:AppendBatchSize must be at least 1.";
+        if (AppendWriters is < 1 or > 64) yield return $"{SectionName}:AppendWriters must be between 1 and 64.";
         if (RetentionInterval <= TimeSpan.Zero)
             yield return $"{SectionName}:RetentionInterval must be positive.";
     }

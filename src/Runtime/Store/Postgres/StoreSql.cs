@@ -20,6 +20,27 @@ internal static class StoreSql
         from n
         """;
 
+    // Group commit of many appends: $1 request index per row, $2 shard, $3 tenant, $4 conversation,
+    // $5 dedupe key, $6 type, $7 body, $8 wake payload (null = no notify). Rows go in argument order.
+    // Returns per request: rows appended, rows offered. One NOTIFY per conversation that got rows.
+    public const string AppendBatch = """
+        with m as (
+          select * from unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::text[])
+            with ordinality as m(req, shard_id, tenant, conversation_id, dedupe_key, type, body, payload, ord)),
+        ins as (
+          insert into inbox (shard_id, tenant, conversation_id, dedupe_key, type, body)
+          select shard_id, tenant, conversation_id, dedupe_key, type, body from m order by ord
+          on conflict (tenant, conversation_id, dedupe_key) do nothing
+          returning tenant, conversation_id, dedupe_key),
+        joined as (
+          select m.req, m.payload, ins.dedupe_key is not null as appended
+          from m left join ins on ins.tenant = m.tenant and ins.conversation_id = m.conversation_id and ins.dedupe_key = m.dedupe_key),
+        notified as (
+          select pg_notify('conversations_wake', p.payload) from (select distinct payload from joined where appended and payload is not null) p)
+        select req, count(*) filter (where appended)::int, count(*)::int, (select count(*) from notified)
+        from joined group by req
+        """;
+
     // Claim before load (I4): stamps the fence unless a newer one holds the conversation or its shard.
     // $1 tenant, $2 conversation, $3 shard, $4 fence.
     public const string Activate = """

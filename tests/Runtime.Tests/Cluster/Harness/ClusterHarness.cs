@@ -32,6 +32,7 @@ public sealed class ClusterHarness : IAsyncDisposable
     public NpgsqlDataSource DataSource { get; private set; } = null!;
     public PostgresConversationStore Store { get; private set; } = null!;
     public PostgresClusterClient Gateway { get; private set; } = null!;
+    private InboxAppendBatcher Batcher { get; set; } = null!;
     public IReadOnlyList<TestSilo> Silos => _silos;
 
     /// <summary>Test timings; a test may override any key before starting silos.</summary>
@@ -62,7 +63,8 @@ public sealed class ClusterHarness : IAsyncDisposable
         harness.DataSource = PostgresDataSourceFactory.Create(new PostgresStoreOptions { ConnectionString = harness._database.ConnectionString });
         await new PostgresSchemaMigrator(harness.DataSource, NullLogger<PostgresSchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
         harness.Store = new PostgresConversationStore(harness.DataSource, ShardCount);
-        harness.Gateway = new PostgresClusterClient(harness.Store);
+        harness.Batcher = new InboxAppendBatcher(harness.DataSource, ShardCount, 256, 4);
+        harness.Gateway = new PostgresClusterClient(harness.Batcher);
         return harness;
     }
 
@@ -164,6 +166,7 @@ public sealed class ClusterHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var silo in _silos) await silo.DisposeAsync();
+        await Batcher.DisposeAsync();
         await DataSource.DisposeAsync();
         await _database.DisposeAsync();
     }
