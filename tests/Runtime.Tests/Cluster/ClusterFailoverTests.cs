@@ -76,6 +76,30 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task With_default_timings_a_killed_silo_fails_over_within_ttl_plus_grace_plus_a_round()
+    {
+        // The production defaults (TTL 15 s, renew 5 s, margin 2 s, grace 3 s, coordinator every 2 s).
+        await using var harness = await ClusterHarness.CreateAsync("defaults");
+        foreach (var key in harness.Settings.Keys.Where(k => k.StartsWith("Conversations:Cluster:", StringComparison.Ordinal) && !k.EndsWith(":ShardCount", StringComparison.Ordinal)).ToList())
+            harness.Settings.Remove(key);
+        var a = await harness.StartSiloAsync();
+        await harness.WaitForAllShardsOwnedAsync(Settle, a);
+        var b = await harness.StartSiloAsync();
+        await ClusterHarness.WaitUntilAsync(() => b.Membership.Incarnation != 0, Settle, "B joined");
+        var conversation = Enumerable.Range(0, 100).Select(i => new ConversationKey("acme", $"f{i}")).First(a.Owns);
+
+        var killedAt = TimeProvider.System.GetTimestamp();
+        await a.KillAsync();
+        await harness.SendAsync(conversation, 1);
+        await ClusterHarness.WaitUntilAsync(() => harness.Log.Sends.Any(s => s.Key == conversation), TimeSpan.FromSeconds(30), "first reply after the kill");
+        var failover = TimeProvider.System.GetElapsedTime(killedAt, harness.Log.Sends.First(s => s.Key == conversation).Timestamp);
+        output.WriteLine($"failover with default timings: {failover.TotalMilliseconds:F0} ms");
+        // At most TTL + grace after the last renew (which is at most one renew interval before the kill), plus a coordinator round and a renew of B.
+        Assert.True(failover < TimeSpan.FromSeconds(15 + 3 + 2 + 5), $"failover took {failover}");
+        Assert.True(failover > TimeSpan.FromSeconds(15 - 5), $"failover took {failover}: a lease must be waited out");
+    }
+
+    [Fact]
     public async Task A_lost_notification_is_covered_by_polling()
     {
         // F13: drop the LISTEN connection and append without any NOTIFY at all.
