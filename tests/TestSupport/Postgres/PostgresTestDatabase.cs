@@ -31,9 +31,10 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
                 $"{Variable} is not set. PostgreSQL tests need a server: run ./test.sh (it starts a throwaway one) " +
                 $"or export {Variable}=\"Host=127.0.0.1;Port=...;Username=postgres;Database=postgres\".");
 
-    public static async Task<PostgresTestDatabase> CreateAsync(string prefix)
+    public static Task<PostgresTestDatabase> CreateAsync(string prefix) => CreateAsync(prefix, RequireServer());
+
+    public static async Task<PostgresTestDatabase> CreateAsync(string prefix, string server)
     {
-        var server = RequireServer();
         var name = $"t_{prefix.ToLowerInvariant()}_{Guid.NewGuid():N}"[..Math.Min(63, prefix.Length + 35)];
         await using (var connection = new NpgsqlConnection(server))
         {

@@ -56,10 +56,10 @@ public sealed class ClusterHarness : IAsyncDisposable
         ["Conversations:Runtime:TurnRetryDelay"] = "00:00:00.1",
     };
 
-    public static async Task<ClusterHarness> CreateAsync(string name)
+    public static async Task<ClusterHarness> CreateAsync(string name, string? server = null)
     {
         var harness = new ClusterHarness();
-        harness._database = await PostgresTestDatabase.CreateAsync(name);
+        harness._database = await PostgresTestDatabase.CreateAsync(name, server ?? PostgresTestDatabase.RequireServer());
         harness.DataSource = PostgresDataSourceFactory.Create(new PostgresStoreOptions { ConnectionString = harness._database.ConnectionString });
         await new PostgresSchemaMigrator(harness.DataSource, NullLogger<PostgresSchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
         harness.Store = new PostgresConversationStore(harness.DataSource, ShardCount);
