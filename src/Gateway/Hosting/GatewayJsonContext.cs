@@ -1,0 +1,19 @@
+using System.Text.Json.Serialization;
+using Conversations.Gateway.Admin;
+using Conversations.Gateway.Health;
+using Conversations.Gateway.Webhooks;
+
+namespace Conversations.Gateway.Hosting;
+
+/// <summary>Every JSON body the gateway writes, serialized without reflection.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(WebhookAcknowledgement))]
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(ConversationView))]
+[JsonSerializable(typeof(IReadOnlyList<ParkedActionView>))]
+internal sealed partial class GatewayJsonContext : JsonSerializerContext;
+
+/// <summary>The body of every error answer: a short reason, never request content.</summary>
+public sealed record ErrorResponse(string Error);

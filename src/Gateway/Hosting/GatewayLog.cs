@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Logging;
+
+namespace Conversations.Gateway.Hosting;
+
+/// <summary>Everything the gateway logs. Never request bodies, tokens or signatures.</summary>
+internal sealed partial class GatewayLog(ILoggerFactory loggerFactory)
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger("Conversations.Gateway");
+
+    [LoggerMessage(1, LogLevel.Information, "Webhook {Platform}/{Tenant} rejected with {StatusCode}: {Reason}")]
+    public partial void WebhookRejected(string platform, string tenant, int statusCode, string reason);
+
+    [LoggerMessage(2, LogLevel.Warning, "Webhook {Platform}/{Tenant} refused: body over the {Limit}-byte limit")]
+    public partial void WebhookTooLarge(string platform, string tenant, long limit);
+
+    [LoggerMessage(3, LogLevel.Debug, "Webhook {Platform}/{Tenant} answered {StatusCode}: {Accepted} appended, {Duplicates} duplicates, {Conversations} conversations")]
+    public partial void WebhookStored(string platform, string tenant, int statusCode, int accepted, int duplicates, int conversations);
+
+    [LoggerMessage(4, LogLevel.Warning, "Webhook {Platform}/{Tenant} malformed ({ExceptionType}); answered 400")]
+    public partial void WebhookMalformed(string platform, string tenant, string exceptionType);
+
+    [LoggerMessage(5, LogLevel.Error, "Webhook handler for {Platform}/{Tenant} failed; answered 500 so the platform retries")]
+    public partial void HandlerFailed(Exception exception, string platform, string tenant);
+
+    [LoggerMessage(6, LogLevel.Error, "Could not store webhook events for {Conversation}; answered 500 so the platform retries")]
+    public partial void AppendFailed(Exception exception, ConversationKey conversation);
+
+    [LoggerMessage(7, LogLevel.Information, "Webhook {Platform}/{Tenant} refused with 503: the process is stopping")]
+    public partial void WebhookWhileStopping(string platform, string tenant);
+
+    [LoggerMessage(8, LogLevel.Debug, "Webhook {Platform}/{Tenant}: the client went away before the answer")]
+    public partial void ClientDisconnected(string platform, string tenant);
+
+    [LoggerMessage(9, LogLevel.Warning, "Readiness: store ping failed ({Reason})")]
+    public partial void StorePingFailed(string reason);
+
+    [LoggerMessage(10, LogLevel.Warning, "Admin request to {Path} refused: {Reason}")]
+    public partial void AdminRefused(string path, string reason);
+}

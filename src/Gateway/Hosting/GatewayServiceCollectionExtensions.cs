@@ -1,0 +1,36 @@
+using Conversations.Gateway.Admin;
+using Conversations.Gateway.Health;
+using Conversations.Gateway.Hosting;
+using Conversations.Gateway.Webhooks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class GatewayServiceCollectionExtensions
+{
+    /// <summary>
+    /// The HTTP ingress: webhook endpoints, health, admin API. Needs the tenants
+    /// (<c>AddConversationsTenants</c>), an <c>IConversationStore</c> and an <c>IClusterClient</c>
+    /// (the runtime inside a silo, the cluster client in a standalone gateway), and one
+    /// <see cref="IWebhookHandler"/> per platform served.
+    /// </summary>
+    public static IServiceCollection AddConversationsGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
+        services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>());
+
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<GatewayLog>();
+        services.TryAddSingleton<WebhookMetrics>();
+        services.TryAddSingleton<WebhookHandlers>();
+        services.TryAddSingleton<WebhookEndpoint>();
+        services.TryAddSingleton<ReadinessCheck>();
+        services.TryAddSingleton<AdminTokenFilter>();
+        return services;
+    }
+}

@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Options;
+
+namespace Conversations.Gateway.Hosting;
+
+/// <summary>
+/// Runs an executable's web application and turns its end into an exit code: 0 after a clean stop
+/// (SIGTERM, Ctrl+C), 2 when the configuration is invalid (the message names the key), 1 when the host failed.
+/// </summary>
+public static class ProcessHost
+{
+    public const int Stopped = 0;
+    public const int Failed = 1;
+    public const int InvalidConfiguration = 2;
+
+    /// <summary>
+    /// A builder configured the way both executables start: appsettings.json from next to the binary
+    /// (wherever the process is started from), and <paramref name="defaultUrl"/> unless an address is configured.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args, string defaultUrl)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        ListenAddresses.UseDefaultUnlessConfigured(builder, defaultUrl);
+        return builder;
+    }
+
+    public static async Task<int> RunAsync(string name, Func<WebApplication> build)
+    {
+        WebApplication app;
+        try
+        {
+            app = build();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or OptionsValidationException)
+        {
+            await Console.Error.WriteLineAsync($"{name}: {ex.Message}");
+            return InvalidConfiguration;
+        }
+
+        await using (app)
+        {
+            try
+            {
+                await app.RunAsync();
+                return Stopped;
+            }
+            catch (OptionsValidationException ex)
+            {
+                await Console.Error.WriteLineAsync($"{name}: {ex.Message}");
+                return InvalidConfiguration;
+            }
+            catch (Exception ex)
+            {
+                await Console.Error.WriteLineAsync($"{name} stopped on an error: {ex.GetType().Name}: {ex.Message}");
+                return Failed;
+            }
+        }
+    }
+}

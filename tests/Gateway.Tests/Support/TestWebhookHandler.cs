@@ -1,0 +1,42 @@
+using System.Text;
+using System.Text.Json;
+using Conversations.Gateway.Webhooks;
+using Microsoft.AspNetCore.Http;
+
+namespace Conversations.Gateway.Tests.Support;
+
+/// <summary>
+/// A minimal platform handler for gateway tests. POST body: <c>{"events":[{"conversation":"1:2","id":"m1","text":"hi"}]}</c>
+/// (malformed JSON throws JsonException, as a careless handler would). GET <c>?challenge=x</c> answers x.
+/// Header <c>X-Test-Reject: 401</c> rejects; <c>X-Test-Throw: bug|timeout</c> makes it fail with a non-input exception.
+/// </summary>
+public sealed class TestWebhookHandler(PlatformKind platform) : IWebhookHandler
+{
+    public PlatformKind Platform { get; } = platform;
+    public int Calls { get; private set; }
+    public int LastBodyLength { get; private set; }
+
+    public ValueTask<WebhookVerdict> HandleAsync(WebhookRequest request, TenantOptions tenant, CancellationToken cancellationToken)
+    {
+        Calls++;
+        LastBodyLength = request.Body.Length;
+        if (request.Headers.TryGetValue("X-Test-Reject", out var status))
+            return ValueTask.FromResult(WebhookVerdict.Reject(int.Parse(status.ToString(), System.Globalization.CultureInfo.InvariantCulture), "rejected by test handler"));
+        if (request.Headers.TryGetValue("X-Test-Throw", out var kind))
+            throw kind.ToString() == "timeout" ? new OperationCanceledException("handler's own timeout") : new InvalidOperationException("handler bug");
+        if (request.Method == HttpMethods.Get)
+            return ValueTask.FromResult(WebhookVerdict.Text(request.Query["challenge"].ToString()));
+
+        using var document = JsonDocument.Parse(request.Body);
+        var deliveries = new List<WebhookDelivery>();
+        foreach (var item in document.RootElement.GetProperty("events").EnumerateArray())
+        {
+            var id = item.GetProperty("id").GetString()!;
+            var body = Encoding.UTF8.GetBytes(item.GetProperty("text").GetString() ?? "");
+            deliveries.Add(new WebhookDelivery(
+                new ConversationKey(item.TryGetProperty("tenant", out var t) ? t.GetString()! : tenant.Id, item.GetProperty("conversation").GetString()!),
+                new NewInboxMessage(id, "test.message", body)));
+        }
+        return ValueTask.FromResult(WebhookVerdict.Accept(deliveries));
+    }
+}
