@@ -90,6 +90,28 @@ public sealed class ClusterFencingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_silo_whose_heartbeats_pause_self_fences_and_rejoins_with_a_new_incarnation()
+    {
+        await using var harness = await ClusterHarness.CreateAsync("pause");
+        var a = await harness.StartSiloAsync();
+        var b = await harness.StartSiloAsync();
+        await harness.WaitForAllShardsOwnedAsync(Settle, a, b);
+        var key = Enumerable.Range(0, 100).Select(i => new ConversationKey("acme", $"h{i}")).First(a.Owns);
+        var incarnation = a.Membership.Incarnation;
+
+        a.Membership.PauseHeartbeats(true);
+        await ClusterHarness.WaitUntilAsync(() => !a.Ownership.IsTrusted, Settle, "A stops trusting its lease");
+        Assert.Null(a.Ownership.FenceFor(key));
+        await harness.SendAsync(key, 1);
+        await ClusterHarness.WaitUntilAsync(async () => (await harness.HistoryAsync(key)).Length == 1, Settle, "B took the conversation over");
+        Assert.DoesNotContain(harness.Log.Turns, t => t.Silo == a.Name && t.Key == key);
+
+        a.Membership.PauseHeartbeats(false);
+        await ClusterHarness.WaitUntilAsync(() => a.Membership.Incarnation != 0 && a.Membership.Incarnation != incarnation, Settle, "A rejoined");
+        Assert.Equal(4, await harness.ScalarAsync<short>($"select status from silo where incarnation = {incarnation}"));
+    }
+
+    [Fact]
     public async Task Concurrent_coordinators_and_claimers_have_one_winner()
     {
         // F6: 8 silos race for the coordinator and for the same orphaned shard, repeatedly.
