@@ -220,7 +220,7 @@ public sealed partial class SiloMembership : IHostedLifecycleService, IDisposabl
         {
             var set = new ShardSet(_options.ShardCount, shards);
             foreach (var key in await _store.FindPendingInboxAsync(set, 100_000, _stop.Token))
-                if (_table.FenceFor(key) is not null) _runtime.Wake(key);
+                if (_table.FenceFor(key) is not null) _runtime.Sweep(key);
             foreach (var key in await _store.FindDueOutboxAsync(DateTimeOffset.MaxValue, set, 100_000, _stop.Token))
                 if (_table.FenceFor(key) is not null) _relay.Kick(key);
         }

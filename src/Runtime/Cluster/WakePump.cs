@@ -1,4 +1,3 @@
-using Conversations.Runtime.Store;
 using Conversations.Runtime.Store.Postgres;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -16,7 +15,7 @@ namespace Conversations.Runtime.Cluster;
 public sealed partial class WakePump : IHostedLifecycleService, IDisposable
 {
     private readonly NpgsqlDataSource _listenSource;
-    private readonly IConversationStore _store;
+    private readonly PostgresConversationStore _store;
     private readonly ShardOwnershipTable _ownership;
     private readonly IConversationRuntime _runtime;
     private readonly SiloMembership _membership;
@@ -30,7 +29,7 @@ public sealed partial class WakePump : IHostedLifecycleService, IDisposable
     private Task? _polling;
     private volatile int _listenerProcessId;
 
-    public WakePump(ListenDataSource listenSource, IConversationStore store, ShardOwnershipTable ownership, IConversationRuntime runtime,
+    public WakePump(ListenDataSource listenSource, PostgresConversationStore store, ShardOwnershipTable ownership, IConversationRuntime runtime,
         SiloMembership membership, ClusterCoordinator coordinator, IOptions<ClusterOptions> options, TimeProvider time, ILogger<WakePump> logger)
     {
         _listenSource = listenSource.DataSource;
@@ -142,8 +141,10 @@ public sealed partial class WakePump : IHostedLifecycleService, IDisposable
             {
                 await _poll.WaitAsync(_options.PollInterval, stop);
                 if (_ownership.OwnedShards is not { Shards.Count: > 0 } owned) continue;
-                foreach (var key in await _store.FindPendingInboxAsync(owned, _options.PollBatchSize, stop))
-                    if (_ownership.FenceFor(key) is not null) _runtime.Wake(key);
+                // Only events a notification should already have delivered, and never into a turn in flight:
+                // a spurious wake would tell that turn that newer events arrived when none did.
+                foreach (var key in await _store.FindStalePendingInboxAsync(owned, _options.PollInterval, _options.PollBatchSize, stop))
+                    if (_ownership.FenceFor(key) is not null) _runtime.Sweep(key);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; }
             catch (Exception ex)

@@ -155,6 +155,17 @@ public sealed class PostgresConversationStore(NpgsqlDataSource dataSource, int s
         return await ReadKeysAsync(command, cancellationToken);
     }
 
+    /// <summary>Conversations in the given shards with events pending longer than <paramref name="olderThan"/> (database time).</summary>
+    public async ValueTask<IReadOnlyList<ConversationKey>> FindStalePendingInboxAsync(ShardSet shards, TimeSpan olderThan, int max, CancellationToken cancellationToken)
+    {
+        if (shards.Shards.Count == 0) return [];
+        await using var command = dataSource.CreateCommand(StoreSql.FindStalePendingInbox);
+        command.Parameters.Add(ShardArray(shards));
+        command.Parameters.Add(new NpgsqlParameter { Value = olderThan, NpgsqlDbType = NpgsqlDbType.Interval });
+        command.Parameters.Add(Int(max));
+        return await ReadKeysAsync(command, cancellationToken);
+    }
+
     public async ValueTask<IReadOnlyList<ParkedAction>> ReadParkedAsync(int max, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(StoreSql.ReadParked);

@@ -118,6 +118,13 @@ internal static class StoreSql
         group by tenant, conversation_id order by min(id) limit $2
         """;
 
+    // The polling fallback: only events pending longer than $2 (fresher ones are the NOTIFY path's).
+    public const string FindStalePendingInbox = """
+        select tenant, conversation_id from inbox
+        where processed_at is null and shard_id = any($1) and received_at < clock_timestamp() - $2
+        group by tenant, conversation_id order by min(id) limit $3
+        """;
+
     public const string ReadParked = $"""
         select tenant, conversation_id, {OutboxColumns} from outbox
         where status = 2 order by id desc limit $1
