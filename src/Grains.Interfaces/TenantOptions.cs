@@ -41,6 +41,8 @@ public sealed partial class TenantOptions
             yield return $"{at}: a Chatwoot tenant needs WebhookSecret (signed webhooks) or UrlToken (unsigned).";
         if (Platform == PlatformKind.Engage && string.IsNullOrEmpty(VerifyToken))
             yield return $"{at}:VerifyToken is required for an Engage tenant (webhook handshake).";
+        if (Platform == PlatformKind.Engage)
+            foreach (var problem in Engage.Validate(at, this)) yield return problem;
         foreach (var problem in Ai.Validate($"{at}:Ai")) yield return problem;
         if (Handoff.MaxBotTurns < 0) yield return $"{at}:Handoff:MaxBotTurns must be >= 0 (0 = no limit).";
     }
@@ -113,4 +115,13 @@ public sealed class EngageTenantOptions
     public string HoldingMessage { get; set; } = "All our agents are busy right now. We will get back to you as soon as possible.";
     /// <summary>Client-side request budget per tenant, under Engage's 500 requests/minute.</summary>
     public int RequestsPerMinute { get; set; } = 450;
+
+    /// <summary>
+    /// WebhookSecret, BaseUrl and ApiToken are not enforced here: without a secret every event POST is
+    /// refused (401), without BaseUrl/ApiToken actions are parked with a clear error.
+    /// </summary>
+    public IEnumerable<string> Validate(string at, TenantOptions tenant)
+    {
+        if (RequestsPerMinute is < 1 or > 500) yield return $"{at}:Engage:RequestsPerMinute must be between 1 and 500 (Engage allows 500/minute).";
+    }
 }

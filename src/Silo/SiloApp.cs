@@ -30,7 +30,10 @@ public static class SiloApp
         builder.Services
             .AddConversationsTenants(builder.Configuration)
             .AddConversationsRuntime(builder.Configuration)
-            .AddConversationsGateway(builder.Configuration);
+            .AddConversationsGrains(builder.Configuration)
+            .AddConversationsGateway(builder.Configuration)
+            .AddChatwootWebhooks()
+            .AddEngageWebhooks();
         configure?.Invoke(builder);
 
         var app = builder.Build();

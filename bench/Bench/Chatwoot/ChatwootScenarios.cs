@@ -1,0 +1,226 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Conversations.Gateway.Webhooks.Chatwoot;
+using Conversations.Silo;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conversations.Bench.Chatwoot;
+
+/// <summary>
+/// The Chatwoot agent bot on the real path, all in this process: the silo (gateway + runtime + grains,
+/// Memory store) on loopback, a fake Chatwoot and a fake OpenAI-compatible server whose answers take
+/// <c>ai-ms</c> (2 s by default).
+/// </summary>
+public static class ChatwootScenarios
+{
+    private const string Secret = "bench-secret";
+
+    /// <summary>Webhook acknowledgement latency at a fixed rate while every answer waits on the slow AI.</summary>
+    public static async Task AckLatencyAsync(string[] args)
+    {
+        var rate = Args.Int(args, "rate", 1000);
+        var seconds = Args.Int(args, "seconds", 10);
+        var conversations = Args.Int(args, "conversations", 2000);
+        var aiMs = Args.Int(args, "ai-ms", 2000);
+        var minThreads = Args.Int(args, "min-threads", 0);
+        if (minThreads > 0) ThreadPool.SetMinThreads(minThreads, minThreads);
+        await using var world = await BenchWorld.StartAsync(aiMs);
+        if (args.Contains("open")) world.Status = "open";
+
+        // Warm-up (JIT, connection pools), then settle.
+        await world.FireAsync(world.Incoming(999_999, 1, "warm up"));
+        await Task.Delay(aiMs + 500);
+
+        var total = rate * seconds;
+        var payloads = Enumerable.Range(0, total).Select(i => world.Incoming(i % conversations, 1_000_000 + i, $"message {i}")).ToArray();
+        var latencies = new double[total];
+        var statuses = new ConcurrentDictionary<int, int>();
+        var lag = 0.0;
+        var tasks = new List<Task>(total);
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < total; i++)
+        {
+            var due = TimeSpan.FromSeconds(i / (double)rate);
+            var wait = due - clock.Elapsed;
+            if (wait > TimeSpan.FromMilliseconds(1)) await Task.Delay(wait);
+            lag = Math.Max(lag, (clock.Elapsed - due).TotalMilliseconds);
+            var index = i;
+            var payload = payloads[index];
+            tasks.Add(Task.Run(async () =>
+            {
+                var started = Stopwatch.GetTimestamp();
+                var status = await world.FireAsync(payload);
+                latencies[index] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
+            }));
+        }
+        await Task.WhenAll(tasks);
+        var sent = clock.Elapsed;
+        Array.Sort(latencies);
+        Console.WriteLine($"chatwoot-ack: {total:N0} signed webhooks at {rate}/s over {conversations:N0} conversations, AI answers in {aiMs} ms, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"  sent in {sent.TotalSeconds:F2} s (max scheduling lag {lag:F1} ms); statuses: {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}x{s.Value}"))}");
+        Console.WriteLine($"  ack latency ms: p50 {Pct(latencies, 50):F2}  p90 {Pct(latencies, 90):F2}  p99 {Pct(latencies, 99):F2}  p99.9 {Pct(latencies, 99.9):F2}  max {latencies[^1]:F2}");
+        Console.WriteLine($"  AI requests so far: {world.AiCalls():N0}, Chatwoot replies so far: {world.Replies():N0}");
+    }
+
+    /// <summary>N conversations write at once; every answer waits on the slow AI. All must be answered.</summary>
+    public static async Task ConcurrentAsync(string[] args)
+    {
+        var conversations = Args.Int(args, "conversations", 10_000);
+        var aiMs = Args.Int(args, "ai-ms", 2000);
+        var senders = Args.Int(args, "senders", 64);
+        await using var world = await BenchWorld.StartAsync(aiMs);
+        await world.FireAsync(world.Incoming(999_999, 1, "warm up"));
+        await Task.Delay(aiMs + 500);
+        var baseline = world.Replies();
+
+        var payloads = Enumerable.Range(0, conversations).Select(i => world.Incoming(i, 2_000_000 + i, "where is my order?")).ToArray();
+        var next = -1;
+        var failed = 0;
+        var clock = Stopwatch.StartNew();
+        var posting = Task.WhenAll(Enumerable.Range(0, senders).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < payloads.Length)
+                if (await world.FireAsync(payloads[i]) != 200) Interlocked.Increment(ref failed);
+        })));
+        await posting;
+        var ingested = clock.Elapsed;
+        var deadline = TimeSpan.FromSeconds(60 + aiMs / 1000.0);
+        while (world.Replies() - baseline < conversations && clock.Elapsed < deadline) await Task.Delay(10);
+        var elapsed = clock.Elapsed;
+        var answered = world.Replies() - baseline;
+        var ideal = conversations / (aiMs / 1000.0);
+        var throughput = answered / elapsed.TotalSeconds;
+        Console.WriteLine($"chatwoot-concurrent: {conversations:N0} conversations, one message each, AI answers in {aiMs} ms, {senders} webhook senders, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"  webhooks acknowledged in {ingested.TotalSeconds:F2} s ({failed} not 200); answered {answered:N0}/{conversations:N0} in {elapsed.TotalSeconds:F2} s from the first webhook");
+        Console.WriteLine($"  throughput {throughput:N0} answers/s = {100 * throughput / ideal:F0}% of {conversations:N0} / {aiMs / 1000.0:0.#} s");
+    }
+
+    private static double Pct(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    private sealed class BenchWorld : IAsyncDisposable
+    {
+        private WebApplication _silo = null!;
+        private HttpClient _http = null!;
+        private long _replies;
+
+        /// <summary>"pending" (the bot answers) or "open" (humans own it: ingestion and turns without AI or API calls).</summary>
+        public string Status { get; set; } = "pending";
+
+        private LightFake _chatwoot = null!;
+        private LightFake _ai = null!;
+        private long _aiCalls;
+
+        public long Replies() => Interlocked.Read(ref _replies);
+
+        public long AiCalls() => Interlocked.Read(ref _aiCalls);
+
+        public static async Task<BenchWorld> StartAsync(int aiMs)
+        {
+            var world = new BenchWorld();
+            world._chatwoot = await LightFake.StartAsync(path =>
+            {
+                if (path.EndsWith("/messages", StringComparison.Ordinal)) Interlocked.Increment(ref world._replies);
+                return ("{\"id\":1}", TimeSpan.Zero);
+            });
+            var answer = "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Your order is on its way.\"},\"finish_reason\":\"stop\"}]}";
+            world._ai = await LightFake.StartAsync(_ =>
+            {
+                Interlocked.Increment(ref world._aiCalls);
+                return (answer, TimeSpan.FromMilliseconds(aiMs));
+            });
+
+            string[] settings =
+            [
+                "--urls", "http://127.0.0.1:0",
+                "--Logging:LogLevel:Default=Warning",
+                "--Logging:LogLevel:Conversations=Warning",
+                "--Conversations:Tenants:0:Id=bench",
+                "--Conversations:Tenants:0:Platform=Chatwoot",
+                $"--Conversations:Tenants:0:BaseUrl={world._chatwoot.BaseAddress.ToString().TrimEnd('/')}",
+                "--Conversations:Tenants:0:ApiToken=bench-token",
+                $"--Conversations:Tenants:0:WebhookSecret={Secret}",
+                "--Conversations:Tenants:0:Ai:Kind=OpenAi",
+                $"--Conversations:Tenants:0:Ai:Endpoint={world._ai.BaseAddress.ToString().TrimEnd('/')}",
+                "--Conversations:Tenants:0:Ai:Timeout=00:00:30",
+                "--Conversations:Tenants:0:Handoff:MaxBotTurns=0",
+                "--Conversations:Ai:Resilience:BreakerMinimumThroughput=1000000",
+                "--Conversations:Platforms:Http:BreakerMinimumThroughput=1000000",
+            ];
+            world._silo = SiloApp.Build(settings);
+            await world._silo.StartAsync();
+            var address = world._silo.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            world._http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            {
+                BaseAddress = new Uri(address),
+                Timeout = TimeSpan.FromSeconds(30),
+            };
+            return world;
+        }
+
+        public byte[] Incoming(int conversation, long messageId, string text)
+        {
+            var now = DateTimeOffset.UtcNow;
+            var payload = new JsonObject
+            {
+                ["account"] = new JsonObject { ["id"] = 7, ["name"] = "Bench" },
+                ["content_attributes"] = new JsonObject(),
+                ["content_type"] = "text",
+                ["content"] = text,
+                ["conversation"] = new JsonObject
+                {
+                    ["channel"] = "Channel::WebWidget",
+                    ["id"] = conversation,
+                    ["inbox_id"] = 12,
+                    ["messages"] = new JsonArray(),
+                    ["labels"] = new JsonArray(),
+                    ["meta"] = new JsonObject { ["sender"] = new JsonObject { ["id"] = conversation, ["name"] = $"Customer {conversation}", ["type"] = "contact" } },
+                    ["status"] = Status,
+                    ["custom_attributes"] = new JsonObject(),
+                    ["updated_at"] = now.ToUnixTimeMilliseconds() / 1000.0,
+                },
+                ["created_at"] = now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
+                ["id"] = messageId,
+                ["inbox"] = new JsonObject { ["id"] = 12, ["name"] = "Website Chat" },
+                ["message_type"] = "incoming",
+                ["private"] = false,
+                ["sender"] = new JsonObject { ["id"] = conversation, ["name"] = $"Customer {conversation}" },
+                ["event"] = "message_created",
+            };
+            return Encoding.UTF8.GetBytes(payload.ToJsonString());
+        }
+
+        public async Task<int> FireAsync(byte[] body)
+        {
+            var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/chatwoot/bench") { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            request.Headers.Add(ChatwootSignature.TimestampHeader, ts.ToString(CultureInfo.InvariantCulture));
+            request.Headers.Add(ChatwootSignature.SignatureHeader, ChatwootSignature.Sign(Secret, ts, body));
+            try
+            {
+                using var response = await _http.SendAsync(request);
+                return (int)response.StatusCode;
+            }
+            catch (HttpRequestException) { return -1; }
+            catch (TaskCanceledException) { return -2; }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _http.Dispose();
+            await _silo.StopAsync();
+            await _silo.DisposeAsync();
+            await _chatwoot.DisposeAsync();
+            await _ai.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace Conversations.Gateway.Webhooks.Chatwoot;
+
+/// <summary>
+/// Chatwoot's proof that a webhook is genuine. With a WebhookSecret: X-Chatwoot-Signature =
+/// "sha256=" + hex HMAC-SHA256(secret, "{X-Chatwoot-Timestamp}.{raw body}"), timestamp within
+/// <see cref="MaxSkew"/>. With a UrlToken (Chatwoot versions that do not sign): ?token=. Both compared in constant time.
+/// </summary>
+public static class ChatwootSignature
+{
+    public const string SignatureHeader = "X-Chatwoot-Signature";
+    public const string TimestampHeader = "X-Chatwoot-Timestamp";
+    public const string DeliveryHeader = "X-Chatwoot-Delivery";
+    public static readonly TimeSpan MaxSkew = TimeSpan.FromSeconds(300);
+
+    /// <summary>Null when the request proves itself; otherwise why not (for the 401 and the log, never with secrets).</summary>
+    public static string? Verify(WebhookRequest request, TenantOptions tenant)
+    {
+        if (!string.IsNullOrEmpty(tenant.WebhookSecret) && VerifySignature(request, tenant.WebhookSecret) is { } signatureProblem)
+            return signatureProblem;
+        if (!string.IsNullOrEmpty(tenant.UrlToken))
+        {
+            var given = request.Query["token"].ToString();
+            if (given.Length == 0) return "missing ?token=";
+            if (!FixedTimeEquals(given, tenant.UrlToken)) return "wrong token";
+        }
+        if (string.IsNullOrEmpty(tenant.WebhookSecret) && string.IsNullOrEmpty(tenant.UrlToken)) return "tenant has no webhook proof configured";
+        return null;
+    }
+
+    public static string Sign(string secret, long timestamp, ReadOnlySpan<byte> body)
+    {
+        var prefix = Encoding.UTF8.GetBytes(timestamp.ToString(CultureInfo.InvariantCulture) + ".");
+        var message = new byte[prefix.Length + body.Length];
+        prefix.CopyTo(message, 0);
+        body.CopyTo(message.AsSpan(prefix.Length));
+        return "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), message));
+    }
+
+    private static string? VerifySignature(WebhookRequest request, string secret)
+    {
+        var signature = Header(request.Headers, SignatureHeader);
+        var timestamp = Header(request.Headers, TimestampHeader);
+        if (signature is null) return $"missing {SignatureHeader}";
+        if (timestamp is null) return $"missing {TimestampHeader}";
+        if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)) return $"unreadable {TimestampHeader}";
+        var skew = request.ReceivedAt - DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(seconds, 0, 253402300799));
+        if (skew.Duration() > MaxSkew) return "stale timestamp";
+        var expected = Sign(secret, seconds, request.Body.Span);
+        return FixedTimeEquals(signature.Trim().ToLowerInvariant(), expected) ? null : "wrong signature";
+    }
+
+    private static string? Header(IHeaderDictionary headers, string name) =>
+        headers.TryGetValue(name, out var value) && value.ToString() is { Length: > 0 } text ? text : null;
+
+    private static bool FixedTimeEquals(string a, string b) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
+}

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Conversations.Platforms;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Conversations.Gateway.Webhooks.Chatwoot;
+
+/// <summary>
+/// POST /webhooks/chatwoot/{tenant}: proves the request (signature or URL token; 401), parses it
+/// (400 when it is not a Chatwoot event), classifies it and addresses it to conversation
+/// "{accountId}:{displayId}". Unknown event types and events about no conversation are accepted and ignored.
+/// </summary>
+public sealed partial class ChatwootWebhookHandler(ChatwootInboxAccounts inboxAccounts, ILogger<ChatwootWebhookHandler> logger) : IWebhookHandler
+{
+    public PlatformKind Platform => PlatformKind.Chatwoot;
+
+    public async ValueTask<WebhookVerdict> HandleAsync(WebhookRequest request, TenantOptions tenant, CancellationToken cancellationToken)
+    {
+        if (!HttpMethods.IsPost(request.Method)) return WebhookVerdict.Reject(StatusCodes.Status405MethodNotAllowed, "Chatwoot webhooks are POST");
+        if (ChatwootSignature.Verify(request, tenant) is { } problem) return WebhookVerdict.Reject(StatusCodes.Status401Unauthorized, problem);
+
+        JsonDocument document;
+        try { document = JsonDocument.Parse(request.Body); }
+        catch (JsonException) { return WebhookVerdict.Reject(StatusCodes.Status400BadRequest, "malformed JSON"); }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return WebhookVerdict.Reject(StatusCodes.Status400BadRequest, "a Chatwoot event is a JSON object");
+            if (root.Text("event") is not { Length: > 0 } eventType) return WebhookVerdict.Reject(StatusCodes.Status400BadRequest, "missing \"event\"");
+            if (!ChatwootEventReader.KnownEvents.Contains(eventType))
+            {
+                LogIgnored(tenant.Id, eventType, "unknown event type");
+                return WebhookVerdict.Ignored;
+            }
+
+            var deliveryId = request.Headers.TryGetValue(ChatwootSignature.DeliveryHeader, out var delivery) ? delivery.ToString() : null;
+            var read = ChatwootEventReader.Read(root, eventType, tenant, deliveryId, request.ReceivedAt);
+            if (read is null)
+            {
+                LogIgnored(tenant.Id, eventType, "no conversation");
+                return WebhookVerdict.Ignored;
+            }
+
+            var accountId = read.AccountId;
+            if (read.InboxId is { } inboxId)
+            {
+                if (accountId is not null) await inboxAccounts.RememberAsync(tenant.Id, inboxId, accountId, cancellationToken);
+                else accountId = await inboxAccounts.FindAsync(tenant.Id, inboxId, cancellationToken);
+            }
+            if (accountId is null)
+            {
+                LogNoAccount(tenant.Id, eventType, read.InboxId);
+                return WebhookVerdict.Ignored;
+            }
+
+            var e = read.Event.Data.ContainsKey(ChatwootKeys.AccountId)
+                ? read.Event
+                : read.Event with { Data = new Dictionary<string, string>(read.Event.Data) { [ChatwootKeys.AccountId] = accountId } };
+            var key = new ConversationKey(tenant.Id, ChatwootKeys.ConversationKeyId(accountId, read.DisplayId));
+            var message = new NewInboxMessage(read.DedupeKey, "chatwoot." + eventType, ConversationEventJson.Serialize(e));
+            return WebhookVerdict.Accept([new WebhookDelivery(key, message)]);
+        }
+    }
+
+    [LoggerMessage(LogLevel.Debug, "Chatwoot webhook for {Tenant} ignored ({EventType}): {Why}")]
+    private partial void LogIgnored(string tenant, string eventType, string why);
+
+    [LoggerMessage(LogLevel.Warning, "Chatwoot {EventType} for {Tenant} ignored: no account known for inbox {InboxId} yet (learned from message events)")]
+    private partial void LogNoAccount(string tenant, string eventType, string? inboxId);
+}

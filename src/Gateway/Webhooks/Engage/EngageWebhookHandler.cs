@@ -1,0 +1,121 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Conversations.Gateway.Webhooks.Engage;
+
+/// <summary>
+/// Engage Digital ingress (engage.md 1.2-1.8, 5). GET is the PubSubHubbub-style handshake; POST
+/// carries a batch of events authenticated by the plain shared secret in <c>X-Dimelo-Secret</c>.
+/// Every event of the batch is classified, ordered by <c>issued_at</c> and stored under its event
+/// id; nothing here calls Engage.
+/// </summary>
+public sealed partial class EngageWebhookHandler(ILogger<EngageWebhookHandler> logger) : IWebhookHandler
+{
+    public const string SecretHeader = "X-Dimelo-Secret";
+
+    public PlatformKind Platform => PlatformKind.Engage;
+
+    public ValueTask<WebhookVerdict> HandleAsync(WebhookRequest request, TenantOptions tenant, CancellationToken cancellationToken)
+    {
+        var verdict = request.Method.ToUpperInvariant() switch
+        {
+            "GET" => Handshake(request, tenant),
+            "POST" => Events(request, tenant),
+            _ => WebhookVerdict.Reject(StatusCodes.Status405MethodNotAllowed, "Engage webhooks are GET (handshake) or POST (events)."),
+        };
+        return ValueTask.FromResult(verdict);
+    }
+
+    private WebhookVerdict Handshake(WebhookRequest request, TenantOptions tenant)
+    {
+        var mode = request.Query["hub.mode"].ToString();
+        var token = request.Query["hub.verify_token"].ToString();
+        var challenge = request.Query["hub.challenge"].ToString();
+        if (mode != "subscribe" || string.IsNullOrEmpty(challenge) || string.IsNullOrEmpty(token))
+        {
+            LogHandshakeRefused(logger, tenant.Id, "missing parameter or hub.mode is not subscribe");
+            return WebhookVerdict.Reject(StatusCodes.Status400BadRequest, "Expected hub.mode=subscribe with hub.verify_token and hub.challenge.");
+        }
+        if (!SameSecret(token, tenant.VerifyToken))
+        {
+            LogHandshakeRefused(logger, tenant.Id, "verify token mismatch");
+            return WebhookVerdict.Reject(StatusCodes.Status401Unauthorized, "hub.verify_token does not match.");
+        }
+        // Engage sends the secret on the validation request too; a wrong one is refused, a missing one tolerated.
+        if (request.Headers.TryGetValue(SecretHeader, out var secret) && !SameSecret(secret.ToString(), tenant.WebhookSecret))
+        {
+            LogHandshakeRefused(logger, tenant.Id, "X-Dimelo-Secret mismatch");
+            return WebhookVerdict.Reject(StatusCodes.Status401Unauthorized, "X-Dimelo-Secret does not match.");
+        }
+        LogHandshakeAccepted(logger, tenant.Id);
+        return WebhookVerdict.Text(challenge);
+    }
+
+    private WebhookVerdict Events(WebhookRequest request, TenantOptions tenant)
+    {
+        if (!request.Headers.TryGetValue(SecretHeader, out var secret) || !SameSecret(secret.ToString(), tenant.WebhookSecret))
+        {
+            LogSecretRefused(logger, tenant.Id, string.IsNullOrEmpty(tenant.WebhookSecret) ? "not configured for the tenant (set WebhookSecret)" : secret.Count == 0 ? "missing" : "wrong");
+            return WebhookVerdict.Reject(StatusCodes.Status401Unauthorized, "X-Dimelo-Secret is missing or wrong.");
+        }
+
+        EngageEnvelope envelope;
+        try
+        {
+            envelope = EngageEnvelope.Parse(request.Body);
+        }
+        catch (JsonException ex)
+        {
+            LogMalformed(logger, tenant.Id, ex.Message);
+            return WebhookVerdict.Reject(StatusCodes.Status400BadRequest, "Malformed JSON: " + ex.Message);
+        }
+
+        var deliveries = new List<WebhookDelivery>();
+        var seen = new HashSet<(ConversationKey, string)>();
+        // Engage does not guarantee order within a batch or across retries; issued_at does (stable for ties).
+        foreach (var e in envelope.Events.OrderBy(e => e.IssuedAt ?? request.ReceivedAt).ThenBy(e => e.Index))
+        {
+            var classified = EngageEventClassifier.Classify(e, tenant, request.ReceivedAt, envelope.Id, out var reason);
+            if (classified is null)
+            {
+                LogIgnored(logger, tenant.Id, e.Type ?? "?", e.Id ?? "?", reason);
+                continue;
+            }
+            if (!seen.Add((classified.Key, classified.DedupeKey))) continue;
+            var body = ConversationEventJson.Serialize(classified.Event);
+            deliveries.Add(new WebhookDelivery(classified.Key, new NewInboxMessage(classified.DedupeKey, "engage." + classified.Event.Type, body)));
+        }
+        LogBatch(logger, tenant.Id, envelope.Id ?? "?", envelope.Events.Count, deliveries.Count);
+        return deliveries.Count == 0 ? WebhookVerdict.Ignored : WebhookVerdict.Accept(deliveries);
+    }
+
+    /// <summary>Constant-time comparison of a presented secret with the configured one; false when none is configured.</summary>
+    internal static bool SameSecret(string presented, string? expected)
+    {
+        if (string.IsNullOrEmpty(expected)) return false;
+        var a = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
+        var b = SHA256.HashData(Encoding.UTF8.GetBytes(expected));
+        return CryptographicOperations.FixedTimeEquals(a, b);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Engage handshake refused for tenant {Tenant}: {Reason}")]
+    private static partial void LogHandshakeRefused(ILogger logger, string tenant, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Engage handshake accepted for tenant {Tenant}")]
+    private static partial void LogHandshakeAccepted(ILogger logger, string tenant);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Engage webhook for tenant {Tenant} refused: X-Dimelo-Secret {Problem}")]
+    private static partial void LogSecretRefused(ILogger logger, string tenant, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Engage webhook for tenant {Tenant} is not valid JSON: {Error}")]
+    private static partial void LogMalformed(ILogger logger, string tenant, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Engage event {Type} {EventId} for tenant {Tenant} ignored: {Reason}")]
+    private static partial void LogIgnored(ILogger logger, string tenant, string type, string eventId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Engage request {RequestId} for tenant {Tenant}: {Events} events, {Stored} to store")]
+    private static partial void LogBatch(ILogger logger, string tenant, string requestId, int events, int stored);
+}

@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Conversations.Grains.Conversation;
+
+namespace Conversations.Grains.Ai.OpenAi;
+
+/// <summary>
+/// Any OpenAI-compatible Chat Completions server (OpenAI, vLLM, llama.cpp, Ollama, LM Studio). The
+/// transcript goes as messages after a system prompt with the known facts; a <c>handoff_to_human</c>
+/// tool lets the model hand off. Servers that refuse tools (HTTP 400/422) get a tool-less request where
+/// the model signals a handoff with the <see cref="HandoffMarker"/> line; the refusal is remembered per tenant.
+/// </summary>
+public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider time) : IAiConnector
+{
+    public const string HandoffTool = "handoff_to_human";
+    public const string HandoffMarker = "[HANDOFF]";
+    public const string DefaultModel = "gpt-4o-mini";
+    public const string DefaultSystemPrompt = "You are a helpful, concise customer-support assistant. Answer in the customer's language. Never invent order details or policies you were not given.";
+
+    private readonly ConcurrentDictionary<string, bool> _noTools = new(StringComparer.Ordinal);
+
+    public AiKind Kind => AiKind.OpenAi;
+
+    public async ValueTask<AiReply> RespondAsync(AiRequest request, CancellationToken cancellationToken)
+    {
+        var toolsKey = $"{request.Tenant.Id}|{request.Tenant.Ai.Endpoint}";
+        var useTools = request.Purpose == AiPurpose.Reply && !_noTools.ContainsKey(toolsKey);
+        using var response = await PostAsync(request, useTools, cancellationToken);
+        if (useTools && response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity)
+        {
+            // vLLM without --enable-auto-tool-choice and older servers reject tools: fall back to the text marker.
+            _noTools[toolsKey] = true;
+            using var fallback = await PostAsync(request, tools: false, cancellationToken);
+            return await ParseAsync(fallback, cancellationToken);
+        }
+        return await ParseAsync(response, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> PostAsync(AiRequest request, bool tools, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject
+        {
+            ["model"] = request.Tenant.Ai.Model ?? DefaultModel,
+            ["messages"] = Messages(request, tools),
+        };
+        if (tools)
+        {
+            body["tools"] = new JsonArray(new JsonObject
+            {
+                ["type"] = "function",
+                ["function"] = new JsonObject
+                {
+                    ["name"] = HandoffTool,
+                    ["description"] = "Hand the conversation to a human support agent when you cannot help, the customer asks for a person, or the request needs a human decision.",
+                    ["parameters"] = new JsonObject
+                    {
+                        ["type"] = "object",
+                        ["properties"] = new JsonObject { ["reason"] = new JsonObject { ["type"] = "string", ["description"] = "Why a human is needed, in one sentence." } },
+                    },
+                },
+            });
+        }
+        var message = new HttpRequestMessage(HttpMethod.Post, CompletionsUri(request.Tenant.Ai)) { Content = JsonContent.Create(body) };
+        AiHttp.Authorize(message, request.Tenant.Ai);
+        using (message) return await httpClients.CreateClient(AiHttp.HttpClientName).SendAsync(message, cancellationToken);
+    }
+
+    /// <summary>Ai:Endpoint may be the server ("http://host:8000"), its API base (".../v1") or the full completions URL.</summary>
+    public static Uri CompletionsUri(AiOptions ai)
+    {
+        var endpoint = new Uri(ai.Endpoint ?? throw new AiRejectedException("Ai:Endpoint is not set"));
+        return endpoint.AbsolutePath.TrimEnd('/').Length == 0
+            ? new Uri(endpoint, "/v1/chat/completions")
+            : AiHttp.Resolve(ai, "/chat/completions");
+    }
+
+    private static JsonArray Messages(AiRequest request, bool tools)
+    {
+        var system = request.Tenant.Ai.SystemPrompt ?? DefaultSystemPrompt;
+        if (request.Purpose == AiPurpose.Assist)
+            system += "\nYou are assisting a human support agent who owns this conversation. Write the reply you suggest the agent sends to the customer; it is shown to the agent only.";
+        else if (!tools)
+            system += $"\nIf the customer needs a human agent, answer with a line that starts with {HandoffMarker} followed by the reason.";
+        var context = AiHttp.ContextText(request.Context);
+        if (context.Length > 0) system += "\n\n" + context;
+
+        var messages = new JsonArray(new JsonObject { ["role"] = "system", ["content"] = system });
+        foreach (var entry in request.Transcript)
+        {
+            messages.Add(entry.Role switch
+            {
+                TranscriptRole.Customer => new JsonObject { ["role"] = "user", ["content"] = entry.Text },
+                TranscriptRole.Bot => new JsonObject { ["role"] = "assistant", ["content"] = entry.Text },
+                _ => new JsonObject { ["role"] = "assistant", ["content"] = $"(human agent {entry.Author}) {entry.Text}" },
+            });
+        }
+        return messages;
+    }
+
+    private async ValueTask<AiReply> ParseAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        await AiHttp.EnsureSuccessAsync(response, time, "OpenAI-compatible server", cancellationToken);
+        using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+        if (document.RootElement.Property("choices") is not { ValueKind: JsonValueKind.Array } choices || choices.GetArrayLength() == 0)
+            throw new AiTransientException("OpenAI-compatible server answered without choices");
+        var message = choices[0].Property("message") ?? throw new AiTransientException("OpenAI-compatible server answered without a message");
+
+        var handoff = false;
+        string? reason = null;
+        if (message.Property("tool_calls") is { ValueKind: JsonValueKind.Array } calls)
+        {
+            foreach (var call in calls.EnumerateArray())
+            {
+                if (call.Property("function") is not { } function || function.String("name") != HandoffTool) continue;
+                handoff = true;
+                reason = ReadReason(function.String("arguments"));
+            }
+        }
+
+        var content = message.String("content") ?? "";
+        var lines = content.Split('\n');
+        var marker = Array.FindIndex(lines, l => l.TrimStart().StartsWith(HandoffMarker, StringComparison.OrdinalIgnoreCase));
+        if (marker >= 0)
+        {
+            handoff = true;
+            reason ??= lines[marker].TrimStart()[HandoffMarker.Length..].Trim() is { Length: > 0 } r ? r : null;
+            content = string.Join('\n', lines.Where((_, i) => i != marker)).Trim();
+        }
+        var messages = string.IsNullOrWhiteSpace(content) ? [] : new List<AiMessage> { new(content.Trim()) };
+        return new AiReply(messages, handoff, reason);
+    }
+
+    /// <summary>Tool arguments are text the model wrote: read a reason if it is there, never fail on it.</summary>
+    private static string? ReadReason(string? arguments)
+    {
+        if (string.IsNullOrWhiteSpace(arguments)) return null;
+        try
+        {
+            using var args = JsonDocument.Parse(arguments);
+            return args.RootElement.String("reason");
+        }
+        catch (JsonException) { return null; }
+    }
+}

@@ -1,0 +1,29 @@
+using System.Text.Json;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace Conversations.Grains.Ai;
+
+/// <summary>The grain's AI: the tenant's connector (Ai:Kind) run inside its pipeline; every failure becomes <see cref="AiUnavailableException"/>.</summary>
+public sealed class ResilientAiClient(IEnumerable<IAiConnector> connectors, AiPipelines pipelines) : IAiClient
+{
+    private readonly Dictionary<AiKind, IAiConnector> _connectors = connectors.ToDictionary(c => c.Kind);
+
+    public async ValueTask<AiReply> RespondAsync(AiRequest request, CancellationToken cancellationToken)
+    {
+        if (!_connectors.TryGetValue(request.Tenant.Ai.Kind, out var connector))
+            throw new AiUnavailableException($"no connector registered for Ai:Kind={request.Tenant.Ai.Kind}");
+        var pipeline = pipelines.For(request.Tenant);
+        try
+        {
+            return await pipeline.ExecuteAsync(static (state, ct) => state.connector.RespondAsync(state.request, ct), (connector, request), cancellationToken);
+        }
+        catch (BrokenCircuitException ex) { throw new AiUnavailableException("circuit open after repeated failures", ex); }
+        catch (TimeoutRejectedException ex) { throw new AiUnavailableException($"timed out after {request.Tenant.Ai.Timeout.TotalSeconds:0.#} s", ex); }
+        catch (AiTransientException ex) { throw new AiUnavailableException(ex.Message, ex); }
+        catch (AiRejectedException ex) { throw new AiUnavailableException(ex.Message, ex); }
+        catch (HttpRequestException ex) { throw new AiUnavailableException($"network: {ex.Message}", ex); }
+        catch (JsonException ex) { throw new AiUnavailableException($"unreadable answer: {ex.Message}", ex); }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested) { throw new AiUnavailableException("cancelled", ex); }
+    }
+}

@@ -1,0 +1,28 @@
+using Conversations.Grains.Conversation;
+
+namespace Conversations.Grains.Platforms.Chatwoot;
+
+/// <summary>Sends one committed Chatwoot action and maps the HTTP result; the outbox relay retries or parks.</summary>
+public sealed class ChatwootActionSender(ChatwootClient client, TimeProvider time) : IPlatformActionSender
+{
+    public PlatformKind Platform => PlatformKind.Chatwoot;
+
+    public async ValueTask<SendOutcome> SendAsync(TenantOptions tenant, ConversationKey key, OutboxMessage message, CancellationToken cancellationToken)
+    {
+        var action = ChatwootAction.Deserialize(message.Payload.Span);
+        using var response = message.Kind switch
+        {
+            ChatwootActionKinds.Reply or ChatwootActionKinds.Note or ChatwootActionKinds.Assist when action.Message is { } body =>
+                await client.CreateMessageAsync(tenant, action.AccountId, action.ConversationId, body with { EchoId = body.EchoId ?? $"conversations-{message.Id}" }, cancellationToken),
+            ChatwootActionKinds.ToggleStatus when action.Status is { } status =>
+                await client.ToggleStatusAsync(tenant, action.AccountId, action.ConversationId, status, cancellationToken),
+            ChatwootActionKinds.Assign =>
+                await client.AssignAsync(tenant, action.AccountId, action.ConversationId, action.AssigneeId, action.TeamId, cancellationToken),
+            ChatwootActionKinds.Labels when action.Labels is { } labels =>
+                await client.SetLabelsAsync(tenant, action.AccountId, action.ConversationId, labels, cancellationToken),
+            _ => null,
+        };
+        if (response is null) return SendOutcome.Failed($"malformed {message.Kind} action");
+        return await HttpSendOutcomes.FromResponseAsync(response, time, cancellationToken);
+    }
+}

@@ -1,0 +1,302 @@
+using Conversations.Engage;
+using Conversations.Grains.Ai;
+using Conversations.Grains.Conversation;
+using Conversations.Grains.Platforms.Engage.Actions;
+using Conversations.Grains.Platforms.Engage.Api;
+using Microsoft.Extensions.Logging;
+
+namespace Conversations.Grains.Platforms.Engage;
+
+/// <summary>
+/// Engage Digital's side of the conversation grain (engage.md 3, 5). Ownership is the thread's
+/// category: BOT = the bot, anything else = humans, and an intervention owned by a human agent keeps
+/// the bot quiet until it closes. Replies are <c>POST /contents</c> (an intervention opened first on a
+/// thread's first content); handoff ends the bot's intervention and moves the thread from BOT to AGENT.
+/// </summary>
+public sealed partial class EngageConversation(
+    EngageApiClients clients,
+    EngageDirectory directory,
+    EngageMetrics metrics,
+    ILogger<EngageConversation> logger) : IPlatformConversation
+{
+    /// <summary>
+    /// After the bot's own handoff, a BOT category on a new import may just be Engage not having
+    /// applied the recategorization yet; past this delay it is an agent giving the thread back.
+    /// </summary>
+    public static readonly TimeSpan HandoffSettleTime = TimeSpan.FromMinutes(2);
+
+    private const int MaxSeenContents = 40;
+    private const int MaxReplyLength = 4000;
+
+    public PlatformKind Platform => PlatformKind.Engage;
+
+    /// <summary>Engage replies are posted per customer content: a burst is answered once, in reply to its last content.</summary>
+    public PlatformPolicy PolicyFor(TenantOptions tenant) => new(BurstPolicy.Supersede, Assist: false);
+
+    public async ValueTask<ConversationEvent?> PrepareAsync(ConversationScope scope, ConversationEvent e, CancellationToken cancellationToken)
+    {
+        if (e.Type != EngageEventTypes.ContentImported || e.Kind != EventKind.CustomerMessage || !EngageApiClients.CanCall(scope.Tenant)) return e;
+        var api = clients.For(scope.Tenant);
+        var author = e.Data.GetValueOrDefault(EngageEventData.AuthorId);
+        try
+        {
+            // Rule 3: the bot's own identities (its replies may come back as imports on some sources).
+            if (!string.IsNullOrEmpty(author) && (await directory.GetBotIdentityIdsAsync(api, scope.Tenant, cancellationToken)).Contains(author))
+                return e with { Kind = EventKind.BotEcho };
+            if (!string.IsNullOrEmpty(author) && await directory.GetIdentityAsync(api, author, cancellationToken) is { } identity)
+            {
+                // Rule 6: an identity linked to an agent is not a customer.
+                if (identity.UserIds is { Count: > 0 }) return e with { Kind = EventKind.Other };
+                if (identity.BestName is { } name) scope.State.Context[EngageStateKeys.CustomerName] = name;
+            }
+            // Pitfall 15: category_ids missing from the payload; the content's own record always has them.
+            if (e.PlatformStatus is null && e.Data.GetValueOrDefault(EngageEventData.ContentId) is { Length: > 0 } contentId)
+            {
+                var content = await api.GetContentAsync(contentId, cancellationToken);
+                var bot = scope.Tenant.Engage.BotCategoryId;
+                var status = string.IsNullOrEmpty(bot) || (content.CategoryIds ?? []).Contains(bot) ? EngageEventData.StatusBot : EngageEventData.StatusAgent;
+                return e with { PlatformStatus = status };
+            }
+        }
+        catch (Exception ex) when (ex is EngageApiException or HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+        {
+            // Reference data is an aid: the gateway already applied the payload's filters, so carry on without it.
+            LogLookupFailed(scope.Key, ex.Message);
+        }
+        return e;
+    }
+
+    public Ownership Fold(ConversationScope scope, ConversationEvent e)
+    {
+        var state = scope.State;
+        var ids = state.Platform;
+        var interventionId = e.Data.GetValueOrDefault(EngageEventData.InterventionId);
+        if (e.Data.GetValueOrDefault(EngageEventData.SourceId) is { Length: > 0 } source) ids[EngageStateKeys.SourceId] = source;
+
+        switch (e.Type)
+        {
+            case EngageEventTypes.ContentImported when e.Kind == EventKind.CustomerMessage:
+                return FoldCustomerMessage(scope, e, interventionId);
+
+            case EngageEventTypes.ContentImported or EngageEventTypes.ContentReplied or EngageEventTypes.ContentExported:
+                Remember(ids, e.Data.GetValueOrDefault(EngageEventData.ContentId));
+                if (e.Kind == EventKind.BotEcho && !string.IsNullOrEmpty(interventionId)) ids[EngageStateKeys.BotInterventionId] = interventionId;
+                if (e.Kind == EventKind.AgentMessage && !string.IsNullOrEmpty(interventionId) && interventionId != ids.GetValueOrDefault(EngageStateKeys.BotInterventionId))
+                    ids[EngageStateKeys.HumanIntervention] = interventionId;
+                if (e.Data.GetValueOrDefault(EngageEventData.SynchronizationStatus) == "unsuccessful")
+                {
+                    metrics.UnsuccessfulExport(scope.Key.Tenant);
+                    LogExportFailed(scope.Key, e.Data.GetValueOrDefault(EngageEventData.ContentId) ?? "?");
+                }
+                return e.Kind == EventKind.AgentMessage ? Ownership.Human : Ownership.Unknown;
+
+            case EngageEventTypes.InterventionOpened or EngageEventTypes.InterventionAssigned or EngageEventTypes.InterventionUserUpdated:
+                if (e.Kind == EventKind.HumanTookOver)
+                {
+                    if (!string.IsNullOrEmpty(interventionId)) ids[EngageStateKeys.HumanIntervention] = interventionId;
+                    if (interventionId is not null && interventionId == ids.GetValueOrDefault(EngageStateKeys.BotInterventionId)) ids.Remove(EngageStateKeys.BotInterventionId);
+                    state.PlatformStatus = EngageEventData.StatusAgent;
+                    return Ownership.Human;
+                }
+                if (!string.IsNullOrEmpty(interventionId)) ids[EngageStateKeys.BotInterventionId] = interventionId;
+                return Ownership.Unknown;
+
+            case EngageEventTypes.InterventionClosed:
+                var byHuman = e.Data.GetValueOrDefault(EngageEventData.UserId) is { Length: > 0 } owner && owner != scope.Tenant.BotIdentity;
+                if (interventionId is not null && interventionId == ids.GetValueOrDefault(EngageStateKeys.HumanIntervention)) ids.Remove(EngageStateKeys.HumanIntervention);
+                if (interventionId is not null && interventionId == ids.GetValueOrDefault(EngageStateKeys.BotInterventionId)) ForgetBotIntervention(ids);
+                if (byHuman && scope.Tenant.Engage.ReturnToBotOnClose && !ids.ContainsKey(EngageStateKeys.HumanIntervention))
+                {
+                    state.PlatformStatus = EngageEventData.StatusBot;
+                    return Ownership.Bot;
+                }
+                return Ownership.Unknown;
+
+            case EngageEventTypes.ContentThreadClosed:
+                return Ownership.Ended;
+
+            default:
+                return Ownership.Unknown;
+        }
+    }
+
+    private static Ownership FoldCustomerMessage(ConversationScope scope, ConversationEvent e, string? interventionId)
+    {
+        var state = scope.State;
+        var ids = state.Platform;
+        var contentId = e.Data.GetValueOrDefault(EngageEventData.ContentId);
+        Remember(ids, contentId);
+        // The reply answers the newest content by issued_at: a late retry of an older one does not move it.
+        var newest = DateTimeOffset.TryParse(ids.GetValueOrDefault(EngageStateKeys.ReplyToAt), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var newestAt) ? newestAt : DateTimeOffset.MinValue;
+        if (!string.IsNullOrEmpty(contentId) && e.OccurredAt >= newest)
+        {
+            ids[EngageStateKeys.ReplyTo] = contentId;
+            ids[EngageStateKeys.ReplyToAt] = e.OccurredAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        }
+        if (e.PlatformStatus is { Length: > 0 } status) state.PlatformStatus = status;
+
+        if (!string.IsNullOrEmpty(interventionId))
+        {
+            // Under the bot's own intervention (its id may not be known yet), or under a human's.
+            var botOwns = ids.GetValueOrDefault(EngageStateKeys.BotInterventionId) == interventionId
+                || (ids.GetValueOrDefault(EngageStateKeys.BotIntervention) == "true" && !ids.ContainsKey(EngageStateKeys.BotInterventionId));
+            if (botOwns) ids[EngageStateKeys.BotInterventionId] = interventionId;
+            else if (ids.GetValueOrDefault(EngageStateKeys.HumanIntervention) is null && e.PlatformStatus == EngageEventData.StatusAgent)
+                ids[EngageStateKeys.HumanIntervention] = interventionId;
+        }
+        else
+        {
+            // A new content outside any intervention: whatever a human had open no longer covers the thread.
+            ids.Remove(EngageStateKeys.HumanIntervention);
+            if (e.Data.GetValueOrDefault(EngageEventData.FirstInThread) == "true" && !string.IsNullOrEmpty(contentId)) ids[EngageStateKeys.OpenOn] = contentId;
+        }
+
+        if (ids.ContainsKey(EngageStateKeys.HumanIntervention)) return Ownership.Human;
+        switch (e.PlatformStatus)
+        {
+            case EngageEventData.StatusAgent:
+                return Ownership.Human;
+            case EngageEventData.StatusBot:
+                // A BOT category well after our own handoff is an agent giving the thread back, not a stale payload.
+                if (state.AwaitingHumanConfirmation && state.LastHandoffAt is { } at && e.OccurredAt > at + HandoffSettleTime)
+                    state.AwaitingHumanConfirmation = false;
+                return Ownership.Bot;
+            default:
+                return Ownership.Unknown;
+        }
+    }
+
+    /// <summary>Reads the thread's recent contents once, so a conversation that started before the bot (or before a restart) has its context.</summary>
+    public async ValueTask LoadContextAsync(ConversationScope scope, CancellationToken cancellationToken)
+    {
+        var state = scope.State;
+        if (state.Platform.GetValueOrDefault(EngageStateKeys.HistoryLoaded) == "true" || !EngageApiClients.CanCall(scope.Tenant)) return;
+        var api = clients.For(scope.Tenant);
+        var limit = Math.Max(scope.Tenant.Ai.MaxContextMessages, ConversationGrain.MinTranscriptWindow) + MaxSeenContents / 4;
+        var history = await api.GetThreadContentsAsync(scope.Key.ConversationId, limit, cancellationToken);
+        var botIdentities = await directory.GetBotIdentityIdsAsync(api, scope.Tenant, cancellationToken);
+        state.Platform[EngageStateKeys.HistoryLoaded] = "true";
+
+        var seen = EngageEventData.SplitIds(state.Platform.GetValueOrDefault(EngageStateKeys.SeenContents)).ToHashSet(StringComparer.Ordinal);
+        var earliest = state.Transcript.Count > 0 ? state.Transcript.Min(t => t.At) : DateTimeOffset.MaxValue;
+        var older = history.Records
+            .Where(c => !seen.Contains(c.Id) && c.CreatedAt is { } at && at <= earliest && !string.IsNullOrWhiteSpace(c.Body) && c.ApprovalRequired != true)
+            .OrderBy(c => c.CreatedAt)
+            .Select(c => new TranscriptEntry(RoleOf(c, scope.Tenant, botIdentities), PlainText.Cap(PlainText.Normalize(c.Body, c.BodyInputFormat == "html"), MaxReplyLength), c.CreatedAt!.Value, c.AuthorId, "engage.content:" + c.Id))
+            .ToList();
+        if (older.Count == 0) return;
+        var window = Math.Max(scope.Tenant.Ai.MaxContextMessages, ConversationGrain.MinTranscriptWindow);
+        var merged = older.Concat(state.Transcript).ToList();
+        state.Transcript = merged.Skip(Math.Max(0, merged.Count - window)).ToList();
+        LogHistoryLoaded(scope.Key, older.Count);
+    }
+
+    private static TranscriptRole RoleOf(EngageContent c, TenantOptions tenant, IReadOnlySet<string> botIdentities)
+    {
+        if ((c.AuthorId is not null && botIdentities.Contains(c.AuthorId)) || (c.CreatorId is not null && c.CreatorId == tenant.BotIdentity)) return TranscriptRole.Bot;
+        if (!string.IsNullOrEmpty(c.CreatorId) || c.Status is "user_reply" or "user_initiated") return TranscriptRole.Agent;
+        return TranscriptRole.Customer;
+    }
+
+    /// <summary>Engage has no typing indicator for API users.</summary>
+    public ValueTask SetTypingAsync(ConversationScope scope, bool on, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public IReadOnlyList<NewOutboxMessage> BuildReply(ConversationScope scope, AiReply reply)
+    {
+        var ids = scope.State.Platform;
+        if (ids.GetValueOrDefault(EngageStateKeys.ReplyTo) is not { Length: > 0 } replyTo) return [];
+        var body = PlainText.Cap(ReplyText(reply), MaxReplyLength);
+        if (body.Length == 0) return [];
+        var actions = new List<NewOutboxMessage>();
+        // engage.md 3.3: open the bot's intervention before its first reply, on a thread's first content without one.
+        if (scope.Tenant.Engage.OpenIntervention && ids.GetValueOrDefault(EngageStateKeys.BotIntervention) != "true"
+            && ids.GetValueOrDefault(EngageStateKeys.OpenOn) is { Length: > 0 } openOn)
+        {
+            actions.Add(EngageActionKinds.Create(EngageActionKinds.OpenIntervention, new EngageOpenInterventionAction(openOn)));
+            ids[EngageStateKeys.BotIntervention] = "true";
+            ids.Remove(EngageStateKeys.OpenOn);
+        }
+        actions.Add(EngageActionKinds.Create(EngageActionKinds.Reply, new EngageReplyAction(replyTo, body)));
+        if (ids.GetValueOrDefault(EngageStateKeys.BotIntervention) == "true") ids[EngageStateKeys.BotReplied] = "true";
+        return actions;
+    }
+
+    /// <summary>Plain text only (engage.md 3.4): HTML reduced, buttons and cards written out as lines.</summary>
+    public static string ReplyText(AiReply reply)
+    {
+        var parts = new List<string>();
+        foreach (var message in reply.Messages)
+        {
+            var lines = new List<string>();
+            if (!string.IsNullOrWhiteSpace(message.Text)) lines.Add(PlainText.Normalize(message.Text));
+            lines.AddRange(message.ButtonList.Select((b, i) => $"{i + 1}. {PlainText.Normalize(b.Title)}"));
+            foreach (var card in message.CardList)
+            {
+                lines.Add(PlainText.Normalize(card.Title) + (string.IsNullOrWhiteSpace(card.Description) ? "" : " - " + PlainText.Normalize(card.Description)));
+                lines.AddRange((card.Actions ?? []).Where(a => a.Uri is not null).Select(a => $"{PlainText.Normalize(a.Text)}: {a.Uri}"));
+            }
+            if (lines.Count > 0) parts.Add(string.Join("\n", lines));
+        }
+        return string.Join("\n\n", parts).Trim();
+    }
+
+    public IReadOnlyList<NewOutboxMessage> BuildHandoff(ConversationScope scope, HandoffRequest handoff)
+    {
+        var ids = scope.State.Platform;
+        var actions = new List<NewOutboxMessage>();
+        if (scope.Tenant.Engage.CheckAgentAvailability && scope.Tenant.Engage.NoAgentPolicy == NoAgentPolicy.HoldingMessage
+            && ids.GetValueOrDefault(EngageStateKeys.ReplyTo) is { Length: > 0 } replyTo)
+        {
+            actions.Add(EngageActionKinds.Create(EngageActionKinds.HoldingIfNoAgent,
+                new EngageHoldingIfNoAgentAction(replyTo, PlainText.Normalize(scope.Tenant.Engage.HoldingMessage), ids.GetValueOrDefault(EngageStateKeys.SourceId))));
+        }
+        actions.Add(EngageActionKinds.Create(EngageActionKinds.Handoff, new EngageHandoffAction(
+            handoff.Reason,
+            ids.GetValueOrDefault(EngageStateKeys.BotIntervention) == "true",
+            ids.GetValueOrDefault(EngageStateKeys.BotInterventionId),
+            ids.GetValueOrDefault(EngageStateKeys.BotReplied) == "true",
+            PlainText.Cap($"Handed off to a human agent.\nReason: {handoff.Reason}\n\n{handoff.Summary}", MaxReplyLength))));
+        ForgetBotIntervention(ids);
+        scope.State.PlatformStatus = EngageEventData.StatusAgent;
+        return actions;
+    }
+
+    /// <summary>Engage agents do not get AI suggestions through the proxy.</summary>
+    public IReadOnlyList<NewOutboxMessage> BuildAssistNote(ConversationScope scope, AiReply suggestion) => [];
+
+    /// <summary>An agent's reply already comes with the agent's intervention: Engage reflects the takeover by itself.</summary>
+    public IReadOnlyList<NewOutboxMessage> BuildTakeover(ConversationScope scope) => [];
+
+    /// <summary>ReturnToBotOnClose: when the agent's intervention closes, the thread goes back to BOT.</summary>
+    public IReadOnlyList<NewOutboxMessage> BuildEventActions(ConversationScope scope, ConversationEvent e) =>
+        e.Type == EngageEventTypes.InterventionClosed && scope.Tenant.Engage.ReturnToBotOnClose && scope.State.PlatformStatus == EngageEventData.StatusBot
+        && e.Data.GetValueOrDefault(EngageEventData.UserId) is { Length: > 0 } owner && owner != scope.Tenant.BotIdentity
+            ? [EngageActionKinds.Create(EngageActionKinds.ReturnToBot, new EngageReturnToBotAction("intervention closed by the agent"))]
+            : [];
+
+    private static void ForgetBotIntervention(Dictionary<string, string> ids)
+    {
+        ids.Remove(EngageStateKeys.BotIntervention);
+        ids.Remove(EngageStateKeys.BotInterventionId);
+        ids.Remove(EngageStateKeys.BotReplied);
+        ids.Remove(EngageStateKeys.OpenOn);
+    }
+
+    private static void Remember(Dictionary<string, string> ids, string? contentId)
+    {
+        if (string.IsNullOrEmpty(contentId)) return;
+        var seen = EngageEventData.SplitIds(ids.GetValueOrDefault(EngageStateKeys.SeenContents)).ToList();
+        if (seen.Contains(contentId)) return;
+        seen.Add(contentId);
+        ids[EngageStateKeys.SeenContents] = string.Join(',', seen.TakeLast(MaxSeenContents));
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Engage reference lookup failed for {Key}; continuing without it: {Error}")]
+    private partial void LogLookupFailed(ConversationKey key, string error);
+
+    [LoggerMessage(LogLevel.Warning, "Engage could not export content {ContentId} of {Key} (synchronization_status=unsuccessful).")]
+    private partial void LogExportFailed(ConversationKey key, string contentId);
+
+    [LoggerMessage(LogLevel.Debug, "Engage history for {Key}: {Count} earlier contents added to the transcript.")]
+    private partial void LogHistoryLoaded(ConversationKey key, int count);
+}

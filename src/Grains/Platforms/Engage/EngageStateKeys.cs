@@ -1,0 +1,29 @@
+namespace Conversations.Grains.Platforms.Engage;
+
+/// <summary>Keys of <c>ConversationState.Platform</c> (and Context) the Engage seam keeps per thread.</summary>
+internal static class EngageStateKeys
+{
+    /// <summary>The customer content the next reply answers (<c>in_reply_to_id</c>).</summary>
+    public const string ReplyTo = "engage.reply_to";
+    /// <summary>issued_at of <see cref="ReplyTo"/> (round-trip format).</summary>
+    public const string ReplyToAt = "engage.reply_to_at";
+    public const string SourceId = "engage.source_id";
+    /// <summary>A first-in-thread customer content without intervention: the bot opens one on it before replying.</summary>
+    public const string OpenOn = "engage.open_on";
+    /// <summary>"true" once the bot asked for an intervention in this episode.</summary>
+    public const string BotIntervention = "engage.bot_intervention";
+    /// <summary>The bot's intervention id, learned from events (its echoes, intervention events, later imports).</summary>
+    public const string BotInterventionId = "engage.bot_intervention_id";
+    /// <summary>"true" once the bot replied under its intervention (close rather than cancel).</summary>
+    public const string BotReplied = "engage.bot_replied";
+    /// <summary>An intervention a human agent owns: while it is open the bot stays quiet whatever the category.</summary>
+    public const string HumanIntervention = "engage.human_intervention";
+    /// <summary>"true" once the thread's recent history was read over REST.</summary>
+    public const string HistoryLoaded = "engage.history_loaded";
+    /// <summary>Recent content ids seen in events (history loading skips them), comma-separated.</summary>
+    public const string SeenContents = "engage.seen_contents";
+
+    /// <summary>Context for the AI: the customer's display name.</summary>
+    public const string CustomerName = "customer_name";
+    public const string Channel = "channel";
+}

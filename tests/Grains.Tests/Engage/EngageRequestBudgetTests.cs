@@ -1,0 +1,77 @@
+using Conversations.Grains.Platforms.Engage.Http;
+using Conversations.TestSupport.Engage;
+
+namespace Conversations.Grains.Tests.Engage;
+
+public sealed class EngageRequestBudgetTests
+{
+    [Fact]
+    public async Task The_burst_is_free_and_the_next_request_waits_for_a_refill()
+    {
+        var clock = new ManualTimerClock();
+        var budget = new EngageRequestBudget(450, clock);
+        Assert.Equal(15, budget.Burst);
+        for (var i = 0; i < budget.Burst; i++) Assert.True(budget.AcquireAsync(CancellationToken.None).IsCompletedSuccessfully);
+
+        var queued = budget.AcquireAsync(CancellationToken.None).AsTask();
+        Assert.False(queued.IsCompleted);
+        // Refill is (450 - 15) per minute: one token every 60/435 s ≈ 138 ms.
+        clock.Advance(TimeSpan.FromMilliseconds(130));
+        Assert.False(queued.IsCompleted);
+        clock.Advance(TimeSpan.FromMilliseconds(10));
+        await queued.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task No_sixty_second_window_starts_more_than_the_budget_and_queued_requests_all_get_through()
+    {
+        var clock = new ManualTimerClock();
+        var budget = new EngageRequestBudget(450, clock);
+        var start = clock.GetUtcNow();
+        var grants = new List<DateTimeOffset>();
+        var tasks = Enumerable.Range(0, 1200).Select(async _ =>
+        {
+            await budget.AcquireAsync(CancellationToken.None);
+            lock (grants) grants.Add(clock.GetUtcNow());
+        }).ToList();
+
+        for (var step = 0; step < 4000 && tasks.Any(t => !t.IsCompleted); step++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(50));
+            // Let the released waiters record their grant time before the clock moves again.
+            while (tasks.Count(t => !t.IsCompleted) != clock.PendingTimers) await Task.Yield();
+        }
+        await Task.WhenAll(tasks);
+
+        Assert.Equal(1200, grants.Count);
+        var ordered = grants.OrderBy(t => t).ToList();
+        var worst = 0;
+        for (int end = 0, begin = 0; end < ordered.Count; end++)
+        {
+            while (ordered[end] - ordered[begin] >= TimeSpan.FromMinutes(1)) begin++;
+            worst = Math.Max(worst, end - begin + 1);
+        }
+        Assert.InRange(worst, 400, 450);
+        // 1200 requests at 435/min after a burst of 15: a little under 2.7 minutes of queueing.
+        Assert.InRange((ordered[^1] - start).TotalSeconds, 150, 170);
+    }
+
+    [Fact]
+    public async Task A_cancelled_wait_gives_its_slot_back()
+    {
+        var clock = new ManualTimerClock();
+        var budget = new EngageRequestBudget(60, clock); // burst 2, then one per ~1.03 s
+        await budget.AcquireAsync(CancellationToken.None);
+        await budget.AcquireAsync(CancellationToken.None);
+        using var cts = new CancellationTokenSource();
+        var cancelled = budget.AcquireAsync(cts.Token).AsTask();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        // Without the give-back the next slot would be two refills away (~2.07 s), not one (~1.03 s).
+        var next = budget.AcquireAsync(CancellationToken.None).AsTask();
+        clock.Advance(TimeSpan.FromSeconds(0.9));
+        Assert.False(next.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(0.2));
+        await next.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+}
