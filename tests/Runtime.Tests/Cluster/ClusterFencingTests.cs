@@ -58,7 +58,7 @@ public sealed class ClusterFencingTests(ITestOutputHelper output)
         await harness.WaitForAllShardsOwnedAsync(Settle, a, b);
         await ClusterHarness.WaitUntilAsync(() => Math.Abs(a.Ownership.Owned.Count - b.Ownership.Owned.Count) <= 1, Settle, "balanced shards");
         var keys = Enumerable.Range(0, 40).Select(i => new ConversationKey("acme", $"p{i}")).ToList();
-        var onA = keys.Where(a.Owns).ToList();
+        var onA = keys.Where(a.Holds).ToList();
 
         var partitionedAt = TimeProvider.System.GetTimestamp();
         a.Relay.Pause();
@@ -96,7 +96,7 @@ public sealed class ClusterFencingTests(ITestOutputHelper output)
         var a = await harness.StartSiloAsync();
         var b = await harness.StartSiloAsync();
         await harness.WaitForAllShardsOwnedAsync(Settle, a, b);
-        var key = Enumerable.Range(0, 100).Select(i => new ConversationKey("acme", $"h{i}")).First(a.Owns);
+        var key = Enumerable.Range(0, 100).Select(i => new ConversationKey("acme", $"h{i}")).First(a.Holds);
         var incarnation = a.Membership.Incarnation;
 
         a.Membership.PauseHeartbeats(true);

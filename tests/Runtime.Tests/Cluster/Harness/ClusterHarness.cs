@@ -40,9 +40,10 @@ public sealed class ClusterHarness : IAsyncDisposable
     {
         ["Conversations:Store:Provider"] = "Postgres",
         ["Conversations:Cluster:ShardCount"] = ShardCount.ToString(CultureInfo.InvariantCulture),
-        ["Conversations:Cluster:LeaseTtl"] = "00:00:01.5",
-        ["Conversations:Cluster:RenewInterval"] = "00:00:00.3",
-        ["Conversations:Cluster:LeaseMargin"] = "00:00:00.5",
+        // Short, but with room for a renew delayed by a saturated 2-core CI machine (trust = TTL - margin = 1.4 s).
+        ["Conversations:Cluster:LeaseTtl"] = "00:00:02",
+        ["Conversations:Cluster:RenewInterval"] = "00:00:00.4",
+        ["Conversations:Cluster:LeaseMargin"] = "00:00:00.6",
         ["Conversations:Cluster:FailoverGrace"] = "00:00:00.5",
         ["Conversations:Cluster:CoordinatorInterval"] = "00:00:00.2",
         ["Conversations:Cluster:RebalanceInterval"] = "00:00:00.5",
@@ -185,7 +186,11 @@ public sealed class TestSilo(string name, IHost host, TcpRelay relay) : IAsyncDi
     public WakePump Pump => Host.Services.GetRequiredService<WakePump>();
     public IConversationRuntime Runtime => Host.Services.GetRequiredService<IConversationRuntime>();
 
+    /// <summary>May run the conversation now (owned and the lease trusted).</summary>
     public bool Owns(ConversationKey key) => Ownership.FenceFor(key) is not null;
+
+    /// <summary>The database gave this silo the conversation's shard (as of its last renew), whether or not its lease is trusted this instant.</summary>
+    public bool Holds(ConversationKey key) => Ownership.Owned.ContainsKey(key.Shard(ClusterHarness.ShardCount));
 
     /// <summary>Graceful stop (SIGTERM): drain and leave.</summary>
     public async Task DrainAsync()
