@@ -36,22 +36,30 @@ public sealed class PostgresStoreTests(PostgresFixture fixture) : IClassFixture<
     {
         var key = NewKey();
         var shard = key.Shard(PostgresFixture.ShardCount);
-        await fixture.ExecuteAsync($"insert into shard (shard_id, epoch) values ({shard}, 5) on conflict (shard_id) do update set epoch = 5");
-        await fixture.Store.AppendAsync(key, [Message("m")], CancellationToken.None);
-        var snapshot = await fixture.Store.ActivateAsync(key, 5, CancellationToken.None);
-        Assert.NotNull(snapshot);
-        var pending = await fixture.Store.ReadPendingAsync(key, 10, CancellationToken.None);
+        try
+        {
+            await fixture.ExecuteAsync($"insert into shard (shard_id, epoch) values ({shard}, 5) on conflict (shard_id) do update set epoch = 5");
+            await fixture.Store.AppendAsync(key, [Message("m")], CancellationToken.None);
+            var snapshot = await fixture.Store.ActivateAsync(key, 5, CancellationToken.None);
+            Assert.NotNull(snapshot);
+            var pending = await fixture.Store.ReadPendingAsync(key, 10, CancellationToken.None);
 
-        // The shard moves on (a reassign) while the old owner holds a turn open.
-        await fixture.ExecuteAsync($"update shard set epoch = 9 where shard_id = {shard}");
-        var outcome = await fixture.Store.CommitTurnAsync(new TurnCommit(key, 5, snapshot.Version, new byte[] { 1 },
-            [pending[0].Sequence], [new NewOutboxMessage("reply", new byte[] { 2 })]), CancellationToken.None);
+            // The shard moves on (a reassign) while the old owner holds a turn open.
+            await fixture.ExecuteAsync($"update shard set epoch = 9 where shard_id = {shard}");
+            var outcome = await fixture.Store.CommitTurnAsync(new TurnCommit(key, 5, snapshot.Version, new byte[] { 1 },
+                [pending[0].Sequence], [new NewOutboxMessage("reply", new byte[] { 2 })]), CancellationToken.None);
 
-        Assert.Equal(CommitStatus.Fenced, outcome.Status);
-        Assert.Equal(0, await fixture.ScalarAsync($"select count(*) from outbox where tenant = 'acme' and conversation_id = '{key.ConversationId}'"));
-        Assert.Single(await fixture.Store.ReadPendingAsync(key, 10, CancellationToken.None));
-        Assert.Null(await fixture.Store.ActivateAsync(key, 5, CancellationToken.None));
-        Assert.NotNull(await fixture.Store.ActivateAsync(key, 9, CancellationToken.None));
+            Assert.Equal(CommitStatus.Fenced, outcome.Status);
+            Assert.Equal(0, await fixture.ScalarAsync($"select count(*) from outbox where tenant = 'acme' and conversation_id = '{key.ConversationId}'"));
+            Assert.Single(await fixture.Store.ReadPendingAsync(key, 10, CancellationToken.None));
+            Assert.Null(await fixture.Store.ActivateAsync(key, 5, CancellationToken.None));
+            Assert.NotNull(await fixture.Store.ActivateAsync(key, 9, CancellationToken.None));
+        }
+        finally
+        {
+            // Other tests of this class use fence 1 in random shards: leave no epoch behind.
+            await fixture.ExecuteAsync($"delete from shard where shard_id = {shard}");
+        }
     }
 
     [Fact]
