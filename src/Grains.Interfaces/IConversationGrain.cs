@@ -17,13 +17,20 @@ public interface IConversationGrainFactory
 }
 
 /// <summary>What a turn works on: every event pending for the conversation when the turn began.</summary>
-public sealed class TurnContext(ConversationKey key, IReadOnlyList<InboxMessage> events, Func<bool> newerEventsPending)
+public sealed class TurnContext(
+    ConversationKey key,
+    IReadOnlyList<InboxMessage> events,
+    Func<CancellationToken, ValueTask<IReadOnlyList<InboxMessage>>> readNewerEvents)
 {
     public ConversationKey Key { get; } = key;
     public IReadOnlyList<InboxMessage> Events { get; } = events;
 
-    /// <summary>True once more events have arrived for this conversation since the turn began (burst policies use it).</summary>
-    public bool NewerEventsPending => newerEventsPending();
+    /// <summary>
+    /// Events appended to the inbox after this turn's events, as of now (empty when none). They will
+    /// be the next turn's events, so a burst policy may drop a reply they overtook. Cheap when nothing
+    /// arrived: the store is only read when the conversation was woken during the turn.
+    /// </summary>
+    public ValueTask<IReadOnlyList<InboxMessage>> ReadNewerEventsAsync(CancellationToken cancellationToken) => readNewerEvents(cancellationToken);
 }
 
 /// <summary>The outcome of a turn: the state to commit (null keeps the current one) and the actions to send, in order.</summary>

@@ -52,7 +52,31 @@ public sealed class RuntimeOrderingTests
         await Eventually.TrueAsync(() => harness.Log.EventsOf(key).Count == 5, "five events processed");
         Assert.Equal([1, 4], harness.Log.TurnSizes[key]);
         Assert.True(harness.Log.NewerPendingSeen.GetValueOrDefault(key));
+        Assert.Equal(["2", "3", "4", "5"], harness.Log.NewerSeenBodies);
         Assert.Equal(["1", "2", "3", "4", "5"], harness.Log.EventsOf(key));
+    }
+
+    [Fact]
+    public async Task A_wake_without_a_new_event_during_a_turn_reports_no_newer_events()
+    {
+        // Pumps, sweeps and the shutdown drain wake conversations as a hint; a grain must not take
+        // such a wake for newer customer messages (it would drop a reply nobody answers later).
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var log = new GrainLog { Gate = _ => { entered.TrySetResult(); return release.Task; } };
+        await using var harness = await RuntimeHarness.StartAsync(log: log);
+        var key = new ConversationKey("acme", "hint");
+
+        await harness.SendAsync(key, "e1", "1");
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        harness.Runtime.Wake(key);
+        harness.Runtime.Wake(key);
+        release.SetResult();
+
+        await Eventually.TrueAsync(() => harness.Log.TurnSizes.TryGetValue(key, out var sizes) && sizes.Count == 1, "one turn ran");
+        await harness.StopAsync();
+        Assert.False(harness.Log.NewerPendingSeen.GetValueOrDefault(key));
+        Assert.Empty(harness.Log.NewerSeenBodies);
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace Conversations.Bench.Chatwoot;
 
 /// <summary>
 /// A Kestrel fake on loopback that records nothing: it drains the body and answers JSON after a
-/// delay, so the load generator's own fakes cost as little CPU as possible next to the silo.
+/// delay (or 404 when the answer is null), so the load generator's own fakes cost as little CPU as possible next to the silo.
 /// </summary>
 public sealed class LightFake : IAsyncDisposable
 {
@@ -20,7 +20,7 @@ public sealed class LightFake : IAsyncDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
-    public static async Task<LightFake> StartAsync(Func<string, (string Body, TimeSpan Delay)> answer)
+    public static async Task<LightFake> StartAsync(Func<string, (string? Body, TimeSpan Delay)> answer)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -31,6 +31,11 @@ public sealed class LightFake : IAsyncDisposable
             await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
             var (body, delay) = answer(context.Request.Path.Value ?? "/");
             if (delay > TimeSpan.Zero) await Task.Delay(delay, context.RequestAborted);
+            if (body is null)
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(body, context.RequestAborted);
         });

@@ -25,5 +25,10 @@ public sealed class ResilientAiClient(IEnumerable<IAiConnector> connectors, AiPi
         catch (HttpRequestException ex) { throw new AiUnavailableException($"network: {ex.Message}", ex); }
         catch (JsonException ex) { throw new AiUnavailableException($"unreadable answer: {ex.Message}", ex); }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested) { throw new AiUnavailableException("cancelled", ex); }
+        catch (Exception ex) when (ex is not OperationCanceledException and not AiUnavailableException)
+        {
+            // A connector bug or a misconfiguration must cost a handoff, never a conversation stuck retrying its turn.
+            throw new AiUnavailableException($"{ex.GetType().Name}: {ex.Message}", ex);
+        }
     }
 }

@@ -115,7 +115,8 @@ public sealed partial class ConversationGrain(
         }
 
         AiReply reply;
-        await TypingAsync(platform, scope, on: true, cancellationToken);
+        // Typing goes out alongside the AI call (not before it): the indicator must never delay the answer.
+        var typingOn = TypingAsync(platform, scope, on: true, cancellationToken).AsTask();
         try
         {
             reply = await ai.RespondAsync(Request(tenant, AiPurpose.Reply), cancellationToken);
@@ -124,13 +125,19 @@ public sealed partial class ConversationGrain(
         {
             state.AiFailures++;
             LogAiFailed(key, ex.Message);
+            await typingOn;
             await TypingAsync(platform, scope, on: false, cancellationToken);
             HandOff($"the AI could not answer ({ex.Message})", platform, scope, actions);
             return;
         }
+        finally
+        {
+            if (!typingOn.IsCompleted) await typingOn;
+        }
         await TypingAsync(platform, scope, on: false, cancellationToken);
 
-        if (turn.NewerEventsPending && policy.BurstPolicy == BurstPolicy.Supersede && state.ConsecutiveSupersedes < MaxConsecutiveSupersedes)
+        if (policy.BurstPolicy == BurstPolicy.Supersede && state.ConsecutiveSupersedes < MaxConsecutiveSupersedes
+            && HasCustomerMessage(await turn.ReadNewerEventsAsync(cancellationToken)))
         {
             // Newer customer messages overtook this reply: drop it, the next turn answers the whole newer context.
             state.ConsecutiveSupersedes++;
@@ -149,6 +156,21 @@ public sealed partial class ConversationGrain(
 
         if (reply.Handoff) HandOff(reply.HandoffReason is { Length: > 0 } r ? $"the AI asked for a human: {r}" : "the AI asked for a human", platform, scope, actions);
         else if (reply.Messages.Count == 0) HandOff("the AI gave no answer", platform, scope, actions);
+    }
+
+    /// <summary>Only a newer customer message overtakes a reply (receipts and echoes do not); unreadable bodies count as not.</summary>
+    private static bool HasCustomerMessage(IReadOnlyList<InboxMessage> newer)
+    {
+        foreach (var message in newer)
+        {
+            try
+            {
+                var e = ConversationEventJson.Deserialize(message.Body.Span);
+                if (e.Kind == EventKind.CustomerMessage && !string.IsNullOrWhiteSpace(e.Text)) return true;
+            }
+            catch (JsonException) { }
+        }
+        return false;
     }
 
     private async ValueTask AssistAsync(TenantOptions tenant, IPlatformConversation platform, ConversationScope scope, List<NewOutboxMessage> actions, CancellationToken cancellationToken)

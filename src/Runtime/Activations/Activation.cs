@@ -25,10 +25,14 @@ internal sealed class Activation(ConversationKey key, ConversationRuntime runtim
 
     // Created only when someone waits for the runner to go idle (drain, shutdown), not per turn.
     private TaskCompletionSource? _idle;
-    private Func<bool>? _newerEventsPending;
+    private Func<CancellationToken, ValueTask<IReadOnlyList<InboxMessage>>>? _readNewerEvents;
+
+    /// <summary>The last inbox sequence the current turn holds (newer events are above it).</summary>
+    public long LastReadSequence;
 
     /// <summary>Cached so a turn allocates no delegate.</summary>
-    public Func<bool> NewerEventsPending => _newerEventsPending ??= () => WakePending;
+    public Func<CancellationToken, ValueTask<IReadOnlyList<InboxMessage>>> ReadNewerEvents =>
+        _readNewerEvents ??= cancellationToken => runtime.ReadNewerEventsAsync(this, cancellationToken);
 
     /// <summary>Runs the turns; queued on the thread pool without allocating.</summary>
     public void Execute() => _ = runtime.RunAsync(this);

@@ -151,7 +151,8 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
         var events = await _store.ReadPendingAsync(key, _options.MaxEventsPerTurn, cancellation).ConfigureAwait(false);
         if (events.Count == 0) return TurnStep.Done;
 
-        var turn = new TurnContext(key, events, activation.NewerEventsPending);
+        activation.LastReadSequence = events[^1].Sequence;
+        var turn = new TurnContext(key, events, activation.ReadNewerEvents);
         var result = await activation.Grain.RunTurnAsync(turn, cancellation).ConfigureAwait(false);
 
         var consumed = new long[events.Count];
@@ -178,6 +179,20 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
                 Deactivate(activation);
                 return TurnStep.Stopped;
         }
+    }
+
+    /// <summary>
+    /// Inbox events above the running turn's. A wake is only a hint (pumps, sweeps and drains wake
+    /// too), so when one came the store says what is really there.
+    /// </summary>
+    internal async ValueTask<IReadOnlyList<InboxMessage>> ReadNewerEventsAsync(Activation activation, CancellationToken cancellationToken)
+    {
+        if (!activation.WakePending) return [];
+        var pending = await _store.ReadPendingAsync(activation.Key, _options.MaxEventsPerTurn * 2, cancellationToken).ConfigureAwait(false);
+        var newer = new List<InboxMessage>();
+        foreach (var message in pending)
+            if (message.Sequence > activation.LastReadSequence) newer.Add(message);
+        return newer;
     }
 
     private void Deactivate(Activation activation)
@@ -262,7 +277,13 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                foreach (var key in await _store.FindPendingInboxAsync(_ownership.OwnedShards, 10_000, cancellationToken).ConfigureAwait(false)) Wake(key);
+                // Only idle conversations: a running turn already holds its pending events, and a wake
+                // would tell its grain that newer events arrived (a superseded reply that is never sent).
+                // Events appended during the turn woke it when appended; an idle one is woken next round.
+                foreach (var key in await _store.FindPendingInboxAsync(_ownership.OwnedShards, 10_000, cancellationToken).ConfigureAwait(false))
+                {
+                    if (!_activations.TryGetValue(key, out var activation) || !activation.IsRunning) Wake(key);
+                }
                 var busy = _activations.Values.Select(a => a.WhenIdle()).Where(t => !t.IsCompleted).ToList();
                 if (busy.Count == 0 && (await _store.FindPendingInboxAsync(_ownership.OwnedShards, 1, cancellationToken).ConfigureAwait(false)).Count == 0) break;
                 if (busy.Count > 0) await Task.WhenAll(busy).WaitAsync(cancellationToken).ConfigureAwait(false);

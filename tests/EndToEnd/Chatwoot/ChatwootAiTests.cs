@@ -179,17 +179,18 @@ public sealed class ChatwootAiTests
     [Fact]
     public async Task Burst_supersede_drops_the_overtaken_reply_and_answers_the_whole_context_once()
     {
-        await using var world = await ChatwootWorld.StartAsync(OpenAi(), ai => FakeAi.EchoOpenAi(ai, TimeSpan.FromMilliseconds(800)));
+        await using var world = await ChatwootWorld.StartAsync(OpenAi(), ai => FakeAi.EchoOpenAi(ai, TimeSpan.FromMilliseconds(1500)));
         await world.PostOkAsync(P.Incoming("hi"));
         await world.Ai.WaitForAsync(_ => true);
         await world.PostOkAsync(P.Incoming("my order"));
         await world.PostOkAsync(P.Incoming("is late"));
-        var replies = await world.WaitChatwootAsync("messages");
-        await Task.Delay(1200);
+        var replies = await world.WaitChatwootAsync("messages", timeout: TimeSpan.FromSeconds(20));
+        await Task.Delay(1700);
+        // One answer, to the whole newer context; the overtaken replies (one, or two under a slow machine) were dropped.
         Assert.Single(world.ChatwootCalls("messages"));
         Assert.Equal("echo: is late", replies[0].Json().GetProperty("content").GetString());
-        Assert.Equal(2, world.Ai.Requests.Count);
-        Assert.Equal("hi\nmy order\nis late", FakeAi.UserText(world.Ai.Requests[1]));
+        Assert.InRange(world.Ai.Requests.Count, 2, 3);
+        Assert.Equal("hi\nmy order\nis late", FakeAi.UserText(world.Ai.Requests[^1]));
     }
 
     [Fact]

@@ -220,6 +220,31 @@ public sealed class ChatwootBotTests
     }
 
     [Fact]
+    public async Task Push_back_by_conversation_updated_with_a_status_change()
+    {
+        await using var world = await ChatwootWorld.StartAsync();
+        await world.PostOkAsync(P.Incoming("agent please"));
+        await world.WaitChatwootAsync("toggle_status");
+        await world.PostOkAsync(P.ConversationEvent("conversation_updated", "pending", at: DateTimeOffset.UtcNow.AddMilliseconds(50),
+            changed: new JsonArray(new JsonObject { ["status"] = new JsonObject { ["previous_value"] = "open", ["current_value"] = "pending" } })));
+        await world.PostOkAsync(P.Incoming("hi", at: DateTimeOffset.UtcNow.AddMilliseconds(100)));
+        var replies = await world.WaitChatwootAsync("messages", 2);
+        Assert.False(replies[1].Json().GetProperty("private").GetBoolean());
+    }
+
+    [Fact]
+    public async Task An_email_submission_is_the_customers_answer()
+    {
+        await using var world = await ChatwootWorld.StartAsync(new() { ["Ai:Rules:0:Pattern"] = "@example\\.org", ["Ai:Rules:0:Reply"] = "Thanks, we will write to you." });
+        var submission = P.SelectSubmitted("x", "x");
+        submission["content_type"] = "input_email";
+        submission["content_attributes"] = new JsonObject { ["submitted_email"] = "maria@example.org" };
+        await world.PostOkAsync(submission);
+        var reply = (await world.WaitChatwootAsync("messages"))[0].Json();
+        Assert.Equal("Thanks, we will write to you.", reply.GetProperty("content").GetString());
+    }
+
+    [Fact]
     public async Task After_resolution_a_new_customer_message_starts_a_new_bot_episode()
     {
         await using var world = await ChatwootWorld.StartAsync();
@@ -292,6 +317,19 @@ public sealed class ChatwootBotTests
         world.Chatwoot.On(r => r.Path.EndsWith("/toggle_typing_status", StringComparison.Ordinal), _ => LoopbackResponse.Status(404));
         await world.PostOkAsync(P.Incoming("hi"));
         await world.WaitChatwootAsync("messages");
+    }
+
+    [Fact]
+    public async Task A_hanging_typing_endpoint_does_not_hold_the_answer()
+    {
+        await using var world = await ChatwootWorld.StartAsync();
+        world.Chatwoot.On(r => r.Path.EndsWith("/toggle_typing_status", StringComparison.Ordinal), _ => LoopbackResponse.Json("{}").After(TimeSpan.FromSeconds(20)));
+        var started = DateTimeOffset.UtcNow;
+        await world.PostOkAsync(P.Incoming("hi"));
+        var reply = (await world.WaitChatwootAsync("messages", timeout: TimeSpan.FromSeconds(10)))[0];
+        Assert.True(reply.ReceivedAt - started < TimeSpan.FromSeconds(6), $"answered after {(reply.ReceivedAt - started).TotalSeconds:F1} s");
+        // After the timeout the tenant's typing pauses: one attempt only, no "off" after a hanging "on".
+        Assert.Single(world.Chatwoot.Requests, r => r.Path.EndsWith("/toggle_typing_status", StringComparison.Ordinal));
     }
 
     internal static void AssertHandoff(ChatwootWorld world, string reason, int expectNotes)

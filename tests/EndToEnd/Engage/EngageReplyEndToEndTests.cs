@@ -86,6 +86,24 @@ public sealed class EngageReplyEndToEndTests
     }
 
     [Fact]
+    public async Task Without_BotIdentity_the_bots_own_echoes_are_still_recognized()
+    {
+        await using var world = await EngageWorld.StartAsync("--Conversations:Tenants:0:BotIdentity=");
+        var thread = world.NewThread();
+        await world.DeliverAsync(world.CustomerWrites(thread, "hello", firstInThread: true));
+        await world.Engage.WaitUntilAsync(() => world.Engage.BotReplies(thread).Count == 1, "the reply");
+        var reply = world.Engage.BotReplies(thread)[0];
+        Assert.NotNull(reply.InterventionId);
+        await world.SettleAsync(thread); // the send has returned (Engage's echo webhook comes later than its answer)
+
+        // Its echo under its own intervention must not read as an agent taking the thread.
+        await world.DeliverAsync(EngagePayloads.Outgoing("content.replied", thread, reply.Body, EngagePayloads.BotUser, EngagePayloads.BotIdentity, reply.Id, reply.InterventionId));
+        await world.DeliverAsync(world.CustomerWrites(thread, "still there?", interventionId: reply.InterventionId));
+        await world.Engage.WaitUntilAsync(() => world.Engage.BotReplies(thread).Count == 2, "the second reply");
+        Assert.Equal(ConversationMode.Bot, (await world.StateAsync(thread))!.Mode);
+    }
+
+    [Fact]
     public async Task A_reply_to_a_closed_thread_is_parked_not_retried()
     {
         await using var world = await EngageWorld.StartAsync();

@@ -73,3 +73,16 @@ public sealed class RasaAndWebhookConnectorTests : IAsyncLifetime
         Assert.Contains("timed out", ex.Message);
     }
 }
+
+public sealed class AiClientFailureTests
+{
+    [Fact]
+    public async Task A_connector_bug_becomes_unavailable_not_a_stuck_turn()
+    {
+        var (client, services) = AiTestKit.Client();
+        await using var _ = services;
+        // An endpoint the HTTP stack refuses outright (not http/https).
+        var tenant = AiTestKit.Tenant(AiKind.Webhook, new Uri("ftp://127.0.0.1/bot"), ai => ai.MaxRetries = 0);
+        await Assert.ThrowsAsync<AiUnavailableException>(async () => await client.RespondAsync(AiTestKit.Request(tenant, "hi"), CancellationToken.None));
+    }
+}

@@ -293,7 +293,7 @@ public sealed class ConversationGrainTests
         var h = new GrainHarness();
         var grain = h.Factory.Create(h.Key, ReadOnlyMemory<byte>.Empty);
         var inbox = new List<InboxMessage> { new(1, "x", "bad", "not json"u8.ToArray(), DateTimeOffset.UtcNow) };
-        var result = await grain.RunTurnAsync(new TurnContext(h.Key, inbox, () => false), CancellationToken.None);
+        var result = await grain.RunTurnAsync(new TurnContext(h.Key, inbox, _ => ValueTask.FromResult<IReadOnlyList<InboxMessage>>([])), CancellationToken.None);
         Assert.Empty(result.Actions);
     }
 }

@@ -108,7 +108,11 @@ public sealed class GrainHarness
     {
         var grain = Factory.Create(Key, _state);
         var inbox = events.Select(e => new InboxMessage(++_sequence, e.Id, e.Type, ConversationEventJson.Serialize(e), Time.GetUtcNow())).ToList();
-        var result = await grain.RunTurnAsync(new TurnContext(Key, inbox, () => newerPending), CancellationToken.None);
+        // "Newer pending" is a customer message that arrived while the AI was thinking.
+        IReadOnlyList<InboxMessage> newer = newerPending
+            ? [new InboxMessage(++_sequence, "newer", "CustomerMessage", ConversationEventJson.Serialize(Customer("and one more thing")), Time.GetUtcNow())]
+            : [];
+        var result = await grain.RunTurnAsync(new TurnContext(Key, inbox, _ => ValueTask.FromResult(newer)), CancellationToken.None);
         if (result.NewState is { } s) _state = s;
         return result;
     }

@@ -16,6 +16,7 @@ public sealed class GrainLog
     public ConcurrentDictionary<ConversationKey, List<long>> CreatedWithCount { get; } = new();
     public ConcurrentDictionary<ConversationKey, int> Running { get; } = new();
     public ConcurrentDictionary<ConversationKey, bool> NewerPendingSeen { get; } = new();
+    public List<string> NewerSeenBodies { get; } = [];
     public int Overlaps;
     public long TotalEvents;
 
@@ -53,7 +54,9 @@ public sealed class RecordingGrain(GrainLog log, long count) : IConversationGrai
         {
             if (log.Fail(turn.Key)) throw new InvalidOperationException("grain failure for the test");
             await log.Gate(turn.Key);
-            if (turn.NewerEventsPending) log.NewerPendingSeen[turn.Key] = true;
+            var newer = await turn.ReadNewerEventsAsync(cancellationToken);
+            if (newer.Count > 0) log.NewerPendingSeen[turn.Key] = true;
+            lock (log.NewerSeenBodies) log.NewerSeenBodies.AddRange(newer.Select(n => Encoding.UTF8.GetString(n.Body.Span)));
             var seen = log.Seen.GetOrAdd(turn.Key, _ => []);
             var actions = new List<NewOutboxMessage>();
             lock (seen)

@@ -9,6 +9,7 @@ public sealed class ChatwootActionSender(ChatwootClient client, TimeProvider tim
 
     public async ValueTask<SendOutcome> SendAsync(TenantOptions tenant, ConversationKey key, OutboxMessage message, CancellationToken cancellationToken)
     {
+        if (string.IsNullOrEmpty(tenant.BaseUrl)) return SendOutcome.Failed($"tenant '{tenant.Id}' has no BaseUrl");
         var action = ChatwootAction.Deserialize(message.Payload.Span);
         using var response = message.Kind switch
         {

@@ -35,9 +35,13 @@ public sealed partial class EngageConversation(
 
     public async ValueTask<ConversationEvent?> PrepareAsync(ConversationScope scope, ConversationEvent e, CancellationToken cancellationToken)
     {
-        if (e.Type != EngageEventTypes.ContentImported || e.Kind != EventKind.CustomerMessage || !EngageApiClients.CanCall(scope.Tenant)) return e;
-        var api = clients.For(scope.Tenant);
         var author = e.Data.GetValueOrDefault(EngageEventData.AuthorId);
+        // The bot's own contents come back as content.replied/exported; without BotIdentity the gateway cannot tell them from an agent's.
+        if (e.Kind == EventKind.AgentMessage && (directory.IsLearnedBotId(scope.Key.Tenant, e.Data.GetValueOrDefault(EngageEventData.UserId)) || directory.IsLearnedBotId(scope.Key.Tenant, author)))
+            return e with { Kind = EventKind.BotEcho };
+        if (e.Type != EngageEventTypes.ContentImported || e.Kind != EventKind.CustomerMessage || !EngageApiClients.CanCall(scope.Tenant)) return e;
+        if (directory.IsLearnedBotId(scope.Key.Tenant, author)) return e with { Kind = EventKind.BotEcho };
+        var api = clients.For(scope.Tenant);
         try
         {
             // Rule 3: the bot's own identities (its replies may come back as imports on some sources).

@@ -13,6 +13,7 @@ public sealed class EngageDirectory(EngageClientOptions options, TimeProvider ti
 {
     private readonly ConcurrentDictionary<(string Tenant, string Id), Entry<EngageIdentity?>> _identities = new();
     private readonly ConcurrentDictionary<string, Entry<IReadOnlySet<string>>> _botIdentities = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _learned = new(StringComparer.Ordinal);
 
     /// <summary>The identity, or null when Engage does not know it (404): a missing name is not worth failing a turn.</summary>
     public Task<EngageIdentity?> GetIdentityAsync(EngageApiClient api, string identityId, CancellationToken cancellationToken)
@@ -46,6 +47,21 @@ public sealed class EngageDirectory(EngageClientOptions options, TimeProvider ti
             return new HashSet<string>(user.IdentityIds ?? [], StringComparer.Ordinal);
         }
     }
+
+    /// <summary>
+    /// Remembers who authored a content the bot posted (Engage answers <c>POST /contents</c> with it), so the
+    /// bot's echoes are recognized even when <c>BotIdentity</c> is not configured.
+    /// </summary>
+    public void LearnOwnContent(string tenant, string? creatorId, string? authorId)
+    {
+        var learned = _learned.GetOrAdd(tenant, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal));
+        if (!string.IsNullOrEmpty(creatorId)) learned.TryAdd(creatorId, 0);
+        if (!string.IsNullOrEmpty(authorId)) learned.TryAdd(authorId, 0);
+    }
+
+    /// <summary>True when the id is a user or identity the bot posted as (learned from its own replies).</summary>
+    public bool IsLearnedBotId(string tenant, string? id) =>
+        !string.IsNullOrEmpty(id) && _learned.TryGetValue(tenant, out var learned) && learned.ContainsKey(id);
 
     private Task<T> GetOrFetch<TKey, T>(ConcurrentDictionary<TKey, Entry<T>> cache, TKey key, Func<Task<T>> fetch) where TKey : notnull
     {

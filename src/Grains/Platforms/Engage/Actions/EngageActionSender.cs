@@ -13,6 +13,7 @@ namespace Conversations.Grains.Platforms.Engage.Actions;
 /// </summary>
 public sealed partial class EngageActionSender(
     EngageApiClients clients,
+    EngageDirectory directory,
     EngageClientOptions options,
     EngageMetrics metrics,
     TimeProvider time,
@@ -71,7 +72,8 @@ public sealed partial class EngageActionSender(
 
     private async Task ReplyAsync(EngageApiClient api, ConversationKey key, EngageReplyAction reply, CancellationToken cancellationToken)
     {
-        await api.CreateReplyAsync(reply.InReplyToId, reply.Body, cancellationToken).ConfigureAwait(false);
+        var content = await api.CreateReplyAsync(reply.InReplyToId, reply.Body, cancellationToken).ConfigureAwait(false);
+        directory.LearnOwnContent(key.Tenant, content.CreatorId, content.AuthorId);
         metrics.Reply(key.Tenant);
     }
 

@@ -47,16 +47,6 @@ public sealed class EngageRequestBudget
         return WaitAsync(wait, cancellationToken);
     }
 
-    /// <summary>The delay a new acquisition would wait now (zero when a token is ready).</summary>
-    public TimeSpan CurrentDelay()
-    {
-        lock (_gate)
-        {
-            Refill();
-            return _tokens >= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds((1 - _tokens) / _perSecond);
-        }
-    }
-
     private async ValueTask WaitAsync(TimeSpan wait, CancellationToken cancellationToken)
     {
         try
