@@ -24,6 +24,9 @@ public static class GatewayApp
             .AddConversationsGateway(builder.Configuration)
             .AddChatwootWebhooks()
             .AddEngageWebhooks();
+        // The shared store and its cluster client (append + NOTIFY the owning silo); other providers are refused below.
+        if (string.Equals(builder.Configuration["Conversations:Store:Provider"], "Postgres", StringComparison.OrdinalIgnoreCase))
+            builder.Services.AddConversationsClient(builder.Configuration);
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -13,6 +13,14 @@ public interface IConversationRuntime
     void Wake(ConversationKey key);
 
     /// <summary>
+    /// A sweep (polling fallback, recovery of gained shards) found pending events: run a turn unless
+    /// one is running now. Unlike <see cref="Wake"/> it does not tell a turn in flight that newer
+    /// events arrived (its own events are still pending while it runs); anything left after that
+    /// turn is found by the next sweep.
+    /// </summary>
+    void Sweep(ConversationKey key) => Wake(key);
+
+    /// <summary>
     /// Stops running turns for the conversations that <paramref name="belongs"/> selects: waits for
     /// turns in flight (and the sends of their committed actions) up to the token, then drops their
     /// activations. Used when shards leave this silo.

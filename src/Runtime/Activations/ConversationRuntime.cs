@@ -76,6 +76,12 @@ public sealed partial class ConversationRuntime : IConversationRuntime, IDisposa
         }
     }
 
+    public void Sweep(ConversationKey key)
+    {
+        if (_activations.TryGetValue(key, out var activation) && activation.IsRunning) return;
+        Wake(key);
+    }
+
     private Activation GetOrCreate(ConversationKey key)
     {
         var created = new Activation(key, this) { LastUsed = _time.GetTimestamp() };

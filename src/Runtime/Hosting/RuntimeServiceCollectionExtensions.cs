@@ -33,9 +33,13 @@ public static class RuntimeServiceCollectionExtensions
             services.TryAddSingleton<IConversationStore, MemoryConversationStore>();
             services.TryAddSingleton<IShardOwnership, SingleNodeOwnership>();
         }
+        else if (provider.Equals("Postgres", StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddPostgresCluster(configuration);
+        }
         else
         {
-            throw new InvalidOperationException($"Conversations:Store:Provider '{provider}' is not supported by this build; use Memory.");
+            throw new InvalidOperationException($"Conversations:Store:Provider '{provider}' is not supported; use Memory or Postgres.");
         }
 
         services.TryAddSingleton<OutboxRelay>();

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using Conversations.Runtime;
+using Conversations.Runtime.Cluster;
+using Conversations.Runtime.Store.Postgres;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Conversations.Bench.Postgres;
+
+/// <summary>
+/// Durable ingest on PostgreSQL: what one gateway process does per accepted webhook (append to the
+/// inbox + NOTIFY the owner, one commit), offered open-loop at a fixed rate so queueing shows in the
+/// latency (no coordinated omission). Latency is measured from the scheduled send time to the commit.
+/// Needs CONVERSATIONS_BENCH_PG (or CONVERSATIONS_TEST_PG): an Npgsql connection string; the scenario
+/// creates and drops its own database.
+/// </summary>
+public static class PostgresIngestScenario
+{
+    public static async Task RunAsync(string[] args)
+    {
+        var rate = Args.Int(args, "rate", 3000);
+        var seconds = Args.Int(args, "seconds", 10);
+        var conversations = Args.Int(args, "conversations", 5000);
+        var server = Environment.GetEnvironmentVariable("CONVERSATIONS_BENCH_PG") ?? Environment.GetEnvironmentVariable("CONVERSATIONS_TEST_PG")
+            ?? throw new InvalidOperationException("Set CONVERSATIONS_BENCH_PG (or CONVERSATIONS_TEST_PG) to an Npgsql connection string.");
+
+        var database = $"bench_ingest_{Guid.NewGuid():N}"[..40];
+        await ExecuteAsync(server, $"create database {database}");
+        try
+        {
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = database, MaxPoolSize = 64 };
+            await using var source = PostgresDataSourceFactory.Create(new PostgresStoreOptions { ConnectionString = builder.ConnectionString });
+            await new PostgresSchemaMigrator(source, NullLogger<PostgresSchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
+            var store = new PostgresConversationStore(source, 1024);
+            await using var batcher = new InboxAppendBatcher(source, 1024, Args.Int(args, "batch", 256), Args.Int(args, "writers", 4));
+            IClusterClient client = Args.Int(args, "batch", 256) > 1 ? new PostgresClusterClient(batcher) : new StoreOnlyClient(store);
+            var keys = Enumerable.Range(0, conversations).Select(i => new ConversationKey("bench", $"{i}:{i}")).ToArray();
+            var body = new byte[600]; // a typical normalized message event
+            Random.Shared.NextBytes(body);
+
+            // Warm-up: open the pool, JIT.
+            await Parallel.ForEachAsync(Enumerable.Range(0, 2000), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
+                await client.DeliverAsync(keys[i % keys.Length], [new NewInboxMessage($"warm-{i}", "bench", body)], ct));
+
+            var total = rate * seconds;
+            var latencies = new double[total];
+            var failures = 0;
+            var tasks = new List<Task>(total);
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < total; i++)
+            {
+                var due = TimeSpan.FromSeconds((double)i / rate);
+                var wait = due - clock.Elapsed;
+                if (wait > TimeSpan.FromMilliseconds(1)) await Task.Delay(wait);
+                var index = i;
+                tasks.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        await client.DeliverAsync(keys[index % keys.Length], [new NewInboxMessage($"m-{index}", "chatwoot.message_created", body)], CancellationToken.None);
+                        latencies[index] = (clock.Elapsed - due).TotalMilliseconds;
+                    }
+                    catch (Exception) { Interlocked.Increment(ref failures); latencies[index] = double.NaN; }
+                }));
+            }
+            await Task.WhenAll(tasks);
+            var elapsed = clock.Elapsed;
+            var ok = latencies.Where(l => !double.IsNaN(l)).Order().ToArray();
+            Console.WriteLine($"offered {rate}/s for {seconds} s: {ok.Length} appended in {elapsed.TotalSeconds:F2} s = {ok.Length / elapsed.TotalSeconds:F0}/s, {failures} failed");
+            Console.WriteLine($"ack latency ms: p50 {Percentile(ok, 0.50):F1}  p90 {Percentile(ok, 0.90):F1}  p99 {Percentile(ok, 0.99):F1}  p99.9 {Percentile(ok, 0.999):F1}  max {ok[^1]:F1}");
+        }
+        finally
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            await ExecuteAsync(server, $"drop database if exists {database} with (force)");
+        }
+    }
+
+    /// <summary>batch=1: one statement and one commit per webhook (with its NOTIFY), for comparison with group commit.</summary>
+    private sealed class StoreOnlyClient(PostgresConversationStore store) : IClusterClient
+    {
+        public ValueTask<Conversations.Runtime.Store.AppendResult> DeliverAsync(ConversationKey key, IReadOnlyList<NewInboxMessage> messages, CancellationToken cancellationToken) =>
+            store.AppendAsync(key, messages, notify: true, cancellationToken);
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Http.Json;
+using Conversations.Gateway;
+using Conversations.Gateway.Webhooks;
+using Conversations.Runtime.Cluster;
+using Conversations.Runtime.Store;
+using Conversations.Silo;
+using Conversations.TestSupport.Postgres;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+
+namespace Conversations.EndToEnd.Cluster;
+
+/// <summary>
+/// The real compositions on one PostgreSQL database, over real HTTP on loopback: a standalone
+/// gateway (GatewayApp) appends webhooks durably; two silos (SiloApp, webhook endpoints disabled)
+/// own the shards and run the turns. One silo is then stopped (SIGTERM path) under load.
+/// </summary>
+public sealed class ClusterOverHttpTests
+{
+    private static readonly string[] Timings =
+    [
+        "--Conversations:Store:Provider=Postgres",
+        "--Conversations:Cluster:LeaseTtl=00:00:01.5",
+        "--Conversations:Cluster:RenewInterval=00:00:00.3",
+        "--Conversations:Cluster:LeaseMargin=00:00:00.5",
+        "--Conversations:Cluster:FailoverGrace=00:00:00.5",
+        "--Conversations:Cluster:CoordinatorInterval=00:00:00.2",
+        "--Conversations:Cluster:StableMembershipFor=00:00:01",
+        "--Conversations:Cluster:RebalanceInterval=00:00:00.5",
+        "--Conversations:Cluster:PollInterval=00:00:00.25",
+        "--Conversations:Tenants:0:Id=acme",
+        "--Conversations:Tenants:0:Platform=Chatwoot",
+        "--Conversations:Tenants:0:UrlToken=url-token",
+    ];
+
+    [Fact]
+    public async Task Gateway_and_two_silos_process_every_webhook_once_in_order_across_a_drain()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync("http");
+        string[] common = [.. Timings, $"--Conversations:Store:ConnectionString={database.ConnectionString}"];
+
+        var gateway = GatewayApp.Build(["--urls", "http://127.0.0.1:0", .. common], b =>
+        {
+            b.Logging.ClearProviders();
+            b.Services.RemoveAll<IWebhookHandler>();
+            b.Services.AddSingleton<IWebhookHandler, NumberedHandler>();
+        });
+        await gateway.StartAsync();
+        var replies = new List<RecordingReplies>();
+        async Task<WebApplication> StartSiloAsync(string name)
+        {
+            var sender = new RecordingReplies { Silo = name };
+            replies.Add(sender);
+            var silo = SiloApp.Build(["--urls", "http://127.0.0.1:0", "--Conversations:Gateway:Enabled=false", $"--Conversations:Cluster:HostName={name}", .. common], b =>
+            {
+                b.Logging.ClearProviders();
+                b.Services.AddSingleton<IConversationGrainFactory>(new NumberedGrains());
+                b.Services.AddSingleton<IOutboxSender>(sender);
+            });
+            await silo.StartAsync();
+            return silo;
+        }
+        var a = await StartSiloAsync("a");
+        var b = await StartSiloAsync("b");
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(gateway.Urls.Single()) };
+            var store = gateway.Services.GetRequiredService<IConversationStore>();
+            Assert.IsType<PostgresClusterClient>(gateway.Services.GetRequiredService<Runtime.IClusterClient>());
+            var conversations = Enumerable.Range(0, 30).Select(i => $"c{i}").ToList();
+            const int perConversation = 6;
+
+            for (var n = 1; n <= perConversation; n++)
+            {
+                if (n == 4) await a.StopAsync(); // SIGTERM: drain, hand shards to b
+                await Parallel.ForEachAsync(conversations, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (c, ct) =>
+                {
+                    using var response = await http.PostAsJsonAsync($"/webhooks/chatwoot/acme?token=url-token", new { conversation = c, n }, ct);
+                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                });
+            }
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            foreach (var c in conversations)
+            {
+                var key = new ConversationKey("acme", c);
+                while (true)
+                {
+                    var record = await store.ReadAsync(key, CancellationToken.None);
+                    var history = record is null ? [] : NumberedGrains.Decode(record.State.Span);
+                    if (history.Length >= perConversation)
+                    {
+                        Assert.Equal(Enumerable.Range(1, perConversation), history);
+                        break;
+                    }
+                    Assert.True(DateTime.UtcNow < deadline, $"{c} processed only {string.Join(",", history)}");
+                    await Task.Delay(50);
+                }
+            }
+            var sent = replies.SelectMany(r => r.Sent).ToList();
+            foreach (var c in conversations)
+                Assert.Equal(Enumerable.Range(1, perConversation), sent.Where(s => s.Key.ConversationId == c).Select(s => s.Number).Distinct().Order());
+            Assert.Contains(sent, s => s.Silo == "a");
+            Assert.Contains(sent, s => s.Silo == "b");
+        }
+        finally
+        {
+            await b.StopAsync();
+            await gateway.StopAsync();
+            await a.DisposeAsync();
+            await b.DisposeAsync();
+            await gateway.DisposeAsync();
+        }
+    }
+}
