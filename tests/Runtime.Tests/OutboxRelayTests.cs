@@ -99,3 +99,38 @@ public sealed class OutboxRelayTests
         Assert.Equal("HTTP 403 cant_reply_to_closed_thread", parked.Message.LastError);
     }
 }
+
+public sealed class OutboxOwnershipTests
+{
+    private sealed class SwitchableOwnership : Conversations.Runtime.Cluster.IShardOwnership
+    {
+        public volatile bool Owned = true;
+        public long? FenceFor(ConversationKey key) => Owned ? 1 : null;
+        public Conversations.Runtime.Store.ShardSet? OwnedShards => null;
+    }
+
+    [Fact]
+    public async Task A_retry_due_after_the_conversation_moved_away_is_left_to_the_new_owner()
+    {
+        var ownership = new SwitchableOwnership();
+        var log = new GrainLog { ActionsFor = body => [body] };
+        await using var harness = await RuntimeHarness.StartAsync(new()
+        {
+            ["Conversations:Runtime:Outbox:InitialBackoff"] = "00:00:00.200",
+            ["Conversations:Runtime:Outbox:MaxBackoff"] = "00:00:00.200",
+            ["Conversations:Runtime:Outbox:SweepInterval"] = "00:00:00.050",
+        }, log, ownership);
+        harness.Sender.Outcome = (_, attempt) => attempt == 1 ? SendOutcome.Retry("HTTP 503") : SendOutcome.Sent;
+        var key = new ConversationKey("acme", "moved");
+
+        await harness.SendAsync(key, "e1", "x");
+        await Eventually.TrueAsync(() => harness.Sender.Attempts.GetValueOrDefault("x") == 1, "first attempt failed");
+        ownership.Owned = false;
+        await Task.Delay(600);
+
+        Assert.Equal(1, harness.Sender.Attempts["x"]);
+        Assert.Empty(harness.Sender.SentTo(key));
+        var pending = Assert.Single(await harness.Store.ReadOutboxAsync(key, CancellationToken.None));
+        Assert.Equal(OutboxStatus.Pending, pending.Status);
+    }
+}

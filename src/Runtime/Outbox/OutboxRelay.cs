@@ -82,6 +82,8 @@ public sealed partial class OutboxRelay : IDisposable
     {
         foreach (var message in await _store.ReadOutboxAsync(key, cancellationToken).ConfigureAwait(false))
         {
+            // A retry timer may fire after the shard moved: the new owner sends it, not us.
+            if (_ownership.FenceFor(key) is null) return;
             var now = _time.GetUtcNow();
             if (message.NextAttemptAt > now)
             {

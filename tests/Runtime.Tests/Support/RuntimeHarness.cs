@@ -26,7 +26,7 @@ public sealed class RuntimeHarness : IAsyncDisposable
     public IConversationStore Store => _host.Services.GetRequiredService<IConversationStore>();
     public IConversationRuntime Runtime => _host.Services.GetRequiredService<IConversationRuntime>();
 
-    public static async Task<RuntimeHarness> StartAsync(Dictionary<string, string?>? settings = null, GrainLog? log = null)
+    public static async Task<RuntimeHarness> StartAsync(Dictionary<string, string?>? settings = null, GrainLog? log = null, Conversations.Runtime.Cluster.IShardOwnership? ownership = null)
     {
         log ??= new GrainLog();
         var sender = new RecordingSender();
@@ -35,6 +35,7 @@ public sealed class RuntimeHarness : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton<IConversationGrainFactory>(new RecordingGrainFactory(log));
         builder.Services.AddSingleton<IOutboxSender>(sender);
+        if (ownership is not null) builder.Services.AddSingleton(ownership);
         builder.Services.AddConversationsRuntime(builder.Configuration);
         var host = builder.Build();
         await host.StartAsync();
