@@ -8,6 +8,9 @@ public sealed class ConversationKeyTests
     [InlineData("acme", "7:87", 16892625158162296503UL, 695)]
     [InlineData("acme", "65f0a1b2c3d4e5f601234567", 1154790823651547070UL, 958)]
     [InlineData("t", "ü-日本", 4644898284440786579UL, 659)]
+    [InlineData("acme", "1:23", 11265505184245869647UL, 79)]
+    [InlineData("a", "b", 16554864001261364848UL, 624)]
+    [InlineData("tenant-x", "thread-ABC-é", 16094029338051301854UL, 478)]
     public void Stable_hash_and_shard_match_golden_values(string tenant, string id, ulong hash, int shard)
     {
         var key = new ConversationKey(tenant, id);

@@ -2,20 +2,9 @@ using Conversations.Runtime.Store.Postgres;
 
 namespace Conversations.Runtime.Tests.Cluster;
 
-/// <summary>Shard placement must never change between versions or processes: golden values of FNV-1a 64.</summary>
-public sealed class StableHashGoldenTests
+/// <summary>The NOTIFY payload that names a shard and, when it fits, the conversation.</summary>
+public sealed class WakePayloadTests
 {
-    [Theory]
-    [InlineData("acme", "1:23", 11265505184245869647UL, 79)]
-    [InlineData("a", "b", 16554864001261364848UL, 624)]
-    [InlineData("tenant-x", "thread-ABC-é", 16094029338051301854UL, 478)]
-    public void Stable_hash_and_shard_have_fixed_values(string tenant, string conversation, ulong hash, int shard)
-    {
-        var key = new ConversationKey(tenant, conversation);
-        Assert.Equal(hash, key.StableHash());
-        Assert.Equal(shard, key.Shard(1024));
-    }
-
     [Fact]
     public void Wake_payload_round_trips_keys_with_colons()
     {
