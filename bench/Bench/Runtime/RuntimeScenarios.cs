@@ -64,31 +64,63 @@ public static class RuntimeScenarios
         await host.StopAsync();
     }
 
+    /// <summary>
+    /// grain=noop (default) measures the runtime's own cost; grain=real runs the real
+    /// ConversationGrain (Chatwoot tenant, Rules AI) fed one status event each: empty transcript.
+    /// </summary>
     public static async Task MemoryAsync(string[] args)
     {
         var count = Args.Int(args, "activations", 100_000);
+        var real = args.Contains("grain=real");
         var counter = new NoopGrainFactory();
-        using var host = await StartAsync(new NoopGrainFactory.CountingWrapper(counter), new() { ["Conversations:Runtime:MaxActivations"] = "10000000" });
+        using var host = real ? await StartRealAsync() : await StartAsync(new NoopGrainFactory.CountingWrapper(counter), new() { ["Conversations:Runtime:MaxActivations"] = "10000000" });
         var client = host.Services.GetRequiredService<IClusterClient>();
         var runtime = host.Services.GetRequiredService<IConversationRuntime>();
+        var store = host.Services.GetRequiredService<Conversations.Runtime.Store.IConversationStore>();
         var keys = Enumerable.Range(0, count).Select(i => new ConversationKey("bench", $"conversation-{i:D8}")).ToArray();
-        var body = new byte[64];
+        var body = real
+            ? ConversationEventJson.Serialize(new ConversationEvent { Id = "s1", Kind = EventKind.StatusChanged, Platform = PlatformKind.Chatwoot, Type = "conversation_status_changed", PlatformStatus = "pending", OccurredAt = DateTimeOffset.UtcNow })
+            : new byte[64];
 
         var baseline = Settle();
         foreach (var key in keys) await client.DeliverAsync(key, [new NewInboxMessage("e1", "bench", body)], CancellationToken.None);
-        while (Interlocked.Read(ref counter.Events) < count) await Task.Delay(5);
+        if (real)
+        {
+            while ((await store.FindPendingInboxAsync(null, 1, CancellationToken.None)).Count > 0) await Task.Delay(20);
+        }
+        else
+        {
+            while (Interlocked.Read(ref counter.Events) < count) await Task.Delay(5);
+        }
         await Task.Delay(200);
         var withActivations = Settle();
         var live = runtime.ActivationCount;
         await runtime.DeactivateAsync(_ => true, CancellationToken.None);
         var withoutActivations = Settle();
 
-        Console.WriteLine($"runtime-memory: {count:N0} conversations, one 64-byte event each, no-op grain (empty state)");
+        Console.WriteLine($"runtime-memory: {count:N0} conversations, one event each, {(real ? "real ConversationGrain (empty transcript)" : "no-op grain (empty state)")}");
         Console.WriteLine($"  live activations: {live:N0} -> {runtime.ActivationCount:N0} after deactivating all");
         Console.WriteLine($"  per idle activation: {(withActivations - withoutActivations) / (double)count:N0} bytes");
         Console.WriteLine($"  per conversation kept by the Memory store (state, dedupe key, keys): {(withoutActivations - baseline) / (double)count:N0} bytes");
         GC.KeepAlive(keys);
         await host.StopAsync();
+    }
+
+    private static async Task<IHost> StartRealAsync()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Conversations:Runtime:MaxActivations"] = "10000000",
+            ["Conversations:Tenants:0:Id"] = "bench",
+            ["Conversations:Tenants:0:Platform"] = "Chatwoot",
+            ["Conversations:Tenants:0:UrlToken"] = "t",
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddConversationsTenants(builder.Configuration).AddConversationsRuntime(builder.Configuration).AddConversationsGrains(builder.Configuration);
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
     }
 
     private static long Settle()
