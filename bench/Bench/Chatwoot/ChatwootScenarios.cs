@@ -68,13 +68,25 @@ public static class ChatwootScenarios
         Console.WriteLine($"  AI requests so far: {world.AiCalls():N0}, Chatwoot replies so far: {world.Replies():N0}");
     }
 
+    /// <summary>The slow fake AI alone, in its own process, for chatwoot-concurrent ai=http://127.0.0.1:PORT.</summary>
+    public static async Task FakeAiAsync(string[] args)
+    {
+        await using var ai = await LightFake.StartAsync(_ => (BenchWorld.AiAnswer, TimeSpan.FromMilliseconds(Args.Int(args, "ai-ms", 2000))), Args.Int(args, "port", 5099));
+        Console.WriteLine($"fake AI on {ai.BaseAddress} (Ctrl+C to stop)");
+        var stop = new TaskCompletionSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
+        await stop.Task;
+    }
+
     /// <summary>N conversations write at once; every answer waits on the slow AI. All must be answered.</summary>
     public static async Task ConcurrentAsync(string[] args)
     {
         var conversations = Args.Int(args, "conversations", 10_000);
         var aiMs = Args.Int(args, "ai-ms", 2000);
         var senders = Args.Int(args, "senders", 64);
-        await using var world = await BenchWorld.StartAsync(aiMs, typing: !args.Contains("no-typing"));
+        var externalAi = args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2 && p[0] == "ai").Select(p => new Uri(p[1])).FirstOrDefault();
+        await using var world = await BenchWorld.StartAsync(aiMs, typing: !args.Contains("no-typing"), externalAi);
         await world.WarmUpAsync(Args.Int(args, "warmup", 4000), aiMs);
         var baseline = world.Replies();
 
@@ -114,7 +126,9 @@ public static class ChatwootScenarios
         public string Status { get; set; } = "pending";
 
         private LightFake _chatwoot = null!;
-        private LightFake _ai = null!;
+        private LightFake? _ai;
+
+        public const string AiAnswer = "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Your order is on its way.\"},\"finish_reason\":\"stop\"}]}";
         private long _aiCalls;
 
         public long Replies() => Interlocked.Read(ref _replies);
@@ -122,7 +136,7 @@ public static class ChatwootScenarios
         public long AiCalls() => Interlocked.Read(ref _aiCalls);
 
         /// <param name="typing">False: the fake Chatwoot refuses toggle_typing_status like versions before PR #13705 (the bot stops trying).</param>
-        public static async Task<BenchWorld> StartAsync(int aiMs, bool typing = true)
+        public static async Task<BenchWorld> StartAsync(int aiMs, bool typing = true, Uri? externalAi = null)
         {
             var world = new BenchWorld();
             world._chatwoot = await LightFake.StartAsync(path =>
@@ -131,12 +145,16 @@ public static class ChatwootScenarios
                 if (!typing && path.EndsWith("/toggle_typing_status", StringComparison.Ordinal)) return (null, TimeSpan.Zero);
                 return ("{\"id\":1}", TimeSpan.Zero);
             });
-            var answer = "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Your order is on its way.\"},\"finish_reason\":\"stop\"}]}";
-            world._ai = await LightFake.StartAsync(_ =>
-            {
-                Interlocked.Increment(ref world._aiCalls);
-                return (answer, TimeSpan.FromMilliseconds(aiMs));
-            });
+            // An AI in another process (the fake-ai scenario) keeps its 10,000 server sockets out of this
+            // process's file limit; the in-process one is fine for smaller runs.
+            world._ai = externalAi is null
+                ? await LightFake.StartAsync(_ =>
+                {
+                    Interlocked.Increment(ref world._aiCalls);
+                    return (AiAnswer, TimeSpan.FromMilliseconds(aiMs));
+                })
+                : null;
+            var aiEndpoint = (externalAi ?? world._ai!.BaseAddress).ToString().TrimEnd('/');
 
             string[] settings =
             [
@@ -149,7 +167,7 @@ public static class ChatwootScenarios
                 "--Conversations:Tenants:0:ApiToken=bench-token",
                 $"--Conversations:Tenants:0:WebhookSecret={Secret}",
                 "--Conversations:Tenants:0:Ai:Kind=OpenAi",
-                $"--Conversations:Tenants:0:Ai:Endpoint={world._ai.BaseAddress.ToString().TrimEnd('/')}",
+                $"--Conversations:Tenants:0:Ai:Endpoint={aiEndpoint}",
                 "--Conversations:Tenants:0:Ai:Timeout=00:00:30",
                 "--Conversations:Tenants:0:Handoff:MaxBotTurns=0",
                 "--Conversations:Ai:Resilience:BreakerMinimumThroughput=1000000",
@@ -243,7 +261,7 @@ public static class ChatwootScenarios
             await _silo.StopAsync();
             await _silo.DisposeAsync();
             await _chatwoot.DisposeAsync();
-            await _ai.DisposeAsync();
+            if (_ai is not null) await _ai.DisposeAsync();
         }
     }
 }

@@ -20,11 +20,11 @@ public sealed class LightFake : IAsyncDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
-    public static async Task<LightFake> StartAsync(Func<string, (string? Body, TimeSpan Delay)> answer)
+    public static async Task<LightFake> StartAsync(Func<string, (string? Body, TimeSpan Delay)> answer, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, port));
         var app = builder.Build();
         app.Run(async context =>
         {
