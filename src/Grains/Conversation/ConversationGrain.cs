@@ -136,8 +136,16 @@ public sealed partial class ConversationGrain(
         }
         await TypingAsync(platform, scope, on: false, cancellationToken);
 
+        var newer = ParseNewer(await turn.ReadNewerEventsAsync(cancellationToken));
+        if (newer.Any(e => e.Kind is EventKind.AgentMessage or EventKind.HumanTookOver or EventKind.Resolved))
+        {
+            // A human took the conversation (or it ended) while the AI was thinking: the reply would talk
+            // over them. The next turn folds those events and stands down.
+            LogOvertakenByHuman(key);
+            return;
+        }
         if (policy.BurstPolicy == BurstPolicy.Supersede && state.ConsecutiveSupersedes < MaxConsecutiveSupersedes
-            && HasCustomerMessage(await turn.ReadNewerEventsAsync(cancellationToken)))
+            && newer.Any(e => e.Kind == EventKind.CustomerMessage && !string.IsNullOrWhiteSpace(e.Text)))
         {
             // Newer customer messages overtook this reply: drop it, the next turn answers the whole newer context.
             state.ConsecutiveSupersedes++;
@@ -158,19 +166,16 @@ public sealed partial class ConversationGrain(
         else if (reply.Messages.Count == 0) HandOff("the AI gave no answer", platform, scope, actions);
     }
 
-    /// <summary>Only a newer customer message overtakes a reply (receipts and echoes do not); unreadable bodies count as not.</summary>
-    private static bool HasCustomerMessage(IReadOnlyList<InboxMessage> newer)
+    /// <summary>The events that arrived while the AI was thinking; unreadable bodies are skipped (the next turn reports them).</summary>
+    private static List<ConversationEvent> ParseNewer(IReadOnlyList<InboxMessage> newer)
     {
+        var events = new List<ConversationEvent>(newer.Count);
         foreach (var message in newer)
         {
-            try
-            {
-                var e = ConversationEventJson.Deserialize(message.Body.Span);
-                if (e.Kind == EventKind.CustomerMessage && !string.IsNullOrWhiteSpace(e.Text)) return true;
-            }
+            try { events.Add(ConversationEventJson.Deserialize(message.Body.Span)); }
             catch (JsonException) { }
         }
-        return false;
+        return events;
     }
 
     private async ValueTask AssistAsync(TenantOptions tenant, IPlatformConversation platform, ConversationScope scope, List<NewOutboxMessage> actions, CancellationToken cancellationToken)
@@ -304,6 +309,9 @@ public sealed partial class ConversationGrain(
 
     [LoggerMessage(LogLevel.Information, "Reply for {Key} superseded by newer messages ({Count} in a row).")]
     private partial void LogSuperseded(ConversationKey key, int count);
+
+    [LoggerMessage(LogLevel.Information, "Reply for {Key} dropped: a human took the conversation while the AI was thinking.")]
+    private partial void LogOvertakenByHuman(ConversationKey key);
 
     [LoggerMessage(LogLevel.Information, "{Key} handed off: {Reason}")]
     private partial void LogHandoff(ConversationKey key, string reason);

@@ -165,6 +165,33 @@ public sealed class ConversationGrainTests
     }
 
     [Fact]
+    public async Task A_reply_overtaken_by_a_human_agent_is_dropped_and_the_bot_stands_down()
+    {
+        // The race guard: an agent answered while the AI was thinking; the bot must not talk over them.
+        var h = new GrainHarness();
+        var agent = h.Event(EventKind.AgentMessage, "Daniel here, I'll take it", "pending");
+
+        var overtaken = await h.TurnWithNewerAsync([agent], h.Customer("where is my order?"));
+        var next = await h.TurnAsync(agent);
+
+        Assert.Empty(overtaken.Actions);
+        Assert.Equal(0, h.State.BotTurns);
+        Assert.DoesNotContain("test.reply", next.Kinds());
+        Assert.Equal(ConversationMode.Human, h.State.Mode);
+    }
+
+    [Fact]
+    public async Task A_newer_event_that_is_not_a_customer_message_does_not_supersede_the_reply()
+    {
+        var h = new GrainHarness();
+
+        var result = await h.TurnWithNewerAsync([h.Event(EventKind.Other, status: "pending")], h.Customer("hello"));
+
+        Assert.Equal(["test.reply"], result.Kinds());
+        Assert.Equal(0, h.State.ConsecutiveSupersedes);
+    }
+
+    [Fact]
     public async Task Reply_each_answers_even_when_newer_messages_wait()
     {
         var h = new GrainHarness();

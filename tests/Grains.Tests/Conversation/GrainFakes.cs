@@ -104,15 +104,17 @@ public sealed class GrainHarness
 
     public async Task<TurnResult> TurnAsync(params ConversationEvent[] events) => await TurnAsync(false, events);
 
-    public async Task<TurnResult> TurnAsync(bool newerPending, params ConversationEvent[] events)
+    /// <summary>"Newer pending" is a customer message that arrived while the AI was thinking.</summary>
+    public Task<TurnResult> TurnAsync(bool newerPending, params ConversationEvent[] events) =>
+        TurnWithNewerAsync(newerPending ? [Customer("and one more thing")] : [], events);
+
+    /// <summary>A turn during which <paramref name="newer"/> arrived in the inbox (the next turn's events).</summary>
+    public async Task<TurnResult> TurnWithNewerAsync(IReadOnlyList<ConversationEvent> newer, params ConversationEvent[] events)
     {
         var grain = Factory.Create(Key, _state);
         var inbox = events.Select(e => new InboxMessage(++_sequence, e.Id, e.Type, ConversationEventJson.Serialize(e), Time.GetUtcNow())).ToList();
-        // "Newer pending" is a customer message that arrived while the AI was thinking.
-        IReadOnlyList<InboxMessage> newer = newerPending
-            ? [new InboxMessage(++_sequence, "newer", "CustomerMessage", ConversationEventJson.Serialize(Customer("and one more thing")), Time.GetUtcNow())]
-            : [];
-        var result = await grain.RunTurnAsync(new TurnContext(Key, inbox, _ => ValueTask.FromResult(newer)), CancellationToken.None);
+        IReadOnlyList<InboxMessage> arrived = newer.Select(e => new InboxMessage(++_sequence, e.Id, e.Type, ConversationEventJson.Serialize(e), Time.GetUtcNow())).ToList();
+        var result = await grain.RunTurnAsync(new TurnContext(Key, inbox, _ => ValueTask.FromResult(arrived)), CancellationToken.None);
         if (result.NewState is { } s) _state = s;
         return result;
     }
