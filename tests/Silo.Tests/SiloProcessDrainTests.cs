@@ -1,3 +1,4 @@
+using Conversations.TestSupport.Processes;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -15,7 +16,7 @@ public sealed class SiloProcessDrainTests
         await using var chatwoot = await LoopbackServer.StartAsync();
         // A slow platform: the reply is still being sent when the stop begins.
         chatwoot.On("POST", "/api/v1/accounts/", _ => LoopbackResponse.Json("{\"id\":1}").After(TimeSpan.FromMilliseconds(700)));
-        using var silo = SiloProcess.Start(
+        using var silo = ServiceProcess.StartSilo(
             "--Conversations:Tenants:0:Id=acme",
             "--Conversations:Tenants:0:Platform=Chatwoot",
             $"--Conversations:Tenants:0:BaseUrl={chatwoot.BaseAddress.ToString().TrimEnd('/')}",

@@ -1,3 +1,4 @@
+using Conversations.TestSupport.Processes;
 using Conversations.Silo.Tests.Support;
 
 namespace Conversations.Silo.Tests;
@@ -10,7 +11,7 @@ public sealed class SiloProcessTests
     [Fact]
     public async Task Starts_with_no_configuration_and_exits_0_on_SIGTERM()
     {
-        using var silo = SiloProcess.Start();
+        using var silo = ServiceProcess.StartSilo();
         await silo.WaitHealthyAsync(StartTimeout);
 
         using (var http = new HttpClient { BaseAddress = silo.Address })
@@ -27,7 +28,7 @@ public sealed class SiloProcessTests
     [Fact]
     public async Task An_invalid_tenant_stops_the_start_with_a_message_naming_the_key()
     {
-        using var silo = SiloProcess.Start(
+        using var silo = ServiceProcess.StartSilo(
             "--Conversations:Tenants:0:Id=Not_Valid",
             "--Conversations:Tenants:0:Platform=Chatwoot",
             "--Conversations:Tenants:0:UrlToken=t");
@@ -42,7 +43,7 @@ public sealed class SiloProcessTests
     [Fact]
     public async Task An_invalid_gateway_setting_stops_the_start_with_a_message_naming_the_key()
     {
-        using var silo = SiloProcess.Start("--Conversations:Gateway:MaxBodyBytes=0");
+        using var silo = ServiceProcess.StartSilo("--Conversations:Gateway:MaxBodyBytes=0");
 
         var exit = await silo.WaitForExitAsync(StartTimeout);
 

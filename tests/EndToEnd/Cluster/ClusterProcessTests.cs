@@ -1,3 +1,4 @@
+using Conversations.TestSupport.Processes;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -56,9 +57,9 @@ public sealed class ClusterProcessTests(ITestOutputHelper output)
             "--Conversations:Tenants:0:Ai:Timeout=00:00:05",
             "--Logging:LogLevel:Default=Warning",
         ];
-        using var gateway = ClusterProcess.Start("gateway", "Gateway", common);
-        using var a = ClusterProcess.Start("silo-a", "Silo", [.. common, "--Conversations:Gateway:Enabled=false", "--Conversations:Cluster:HostName=silo-a"]);
-        using var b = ClusterProcess.Start("silo-b", "Silo", [.. common, "--Conversations:Gateway:Enabled=false", "--Conversations:Cluster:HostName=silo-b"]);
+        using var gateway = ServiceProcess.Start("gateway", "Gateway", common);
+        using var a = ServiceProcess.Start("silo-a", "Silo", [.. common, "--Conversations:Gateway:Enabled=false", "--Conversations:Cluster:HostName=silo-a"]);
+        using var b = ServiceProcess.Start("silo-b", "Silo", [.. common, "--Conversations:Gateway:Enabled=false", "--Conversations:Cluster:HostName=silo-b"]);
         try
         {
             await Task.WhenAll(gateway.WaitHealthyAsync(TimeSpan.FromSeconds(90)), a.WaitHealthyAsync(TimeSpan.FromSeconds(90)), b.WaitHealthyAsync(TimeSpan.FromSeconds(90)));

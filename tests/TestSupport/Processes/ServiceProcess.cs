@@ -1,22 +1,29 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
+using Xunit;
 
-namespace Conversations.Silo.Tests.Support;
+namespace Conversations.TestSupport.Processes;
 
-/// <summary>The real silo executable in its own process (<c>dotnet Conversations.Silo.dll</c>), with its output captured.</summary>
-public sealed class SiloProcess : IDisposable
+/// <summary>
+/// A real executable of the solution (silo or gateway) in its own process on a free loopback port,
+/// with its output captured for failure messages.
+/// </summary>
+public sealed class ServiceProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private SiloProcess(Process process, Uri address)
+    private ServiceProcess(string name, Process process, Uri address)
     {
+        Name = name;
         _process = process;
         Address = address;
     }
 
+    public string Name { get; }
     public Uri Address { get; }
     public int Id => _process.Id;
     public bool HasExited => _process.HasExited;
@@ -27,41 +34,37 @@ public sealed class SiloProcess : IDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    /// <summary>Starts the silo on a free loopback port; <paramref name="args"/> come after <c>--urls</c>.</summary>
-    public static SiloProcess Start(params string[] args)
+    /// <summary>The silo with <paramref name="args"/> after <c>--urls</c>.</summary>
+    public static ServiceProcess StartSilo(params string[] args) => Start("silo", "Silo", args);
+
+    /// <param name="project">"Silo" or "Gateway": runs src/{project}'s build output.</param>
+    public static ServiceProcess Start(string name, string project, IEnumerable<string> args)
     {
-        var port = FreePort();
-        var address = new Uri($"http://127.0.0.1:{port}");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(SiloDll());
+        var address = new Uri($"http://127.0.0.1:{FreePort()}");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Dll(project));
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add(address.ToString().TrimEnd('/'));
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-
         var process = new Process { StartInfo = start };
-        var silo = new SiloProcess(process, address);
-        process.OutputDataReceived += (_, e) => silo.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
+        var started = new ServiceProcess(name, process, address);
+        process.OutputDataReceived += (_, e) => started.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => started.Append(e.Data);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return silo;
+        return started;
     }
 
-    /// <summary>Waits until <c>/healthz</c> answers 200; fails with the silo's output if it exits or takes too long.</summary>
+    /// <summary>Waits until <c>/healthz</c> answers 200; fails with the process's output if it exits or takes too long.</summary>
     public async Task WaitHealthyAsync(TimeSpan timeout)
     {
         using var http = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            if (_process.HasExited) throw new InvalidOperationException($"The silo exited with {_process.ExitCode} before it was healthy:\n{Output}");
+            if (_process.HasExited) throw new InvalidOperationException($"{Name} exited with {_process.ExitCode} before it was healthy:\n{Output}");
             try
             {
                 using var response = await http.GetAsync("/healthz");
@@ -71,16 +74,19 @@ public sealed class SiloProcess : IDisposable
             catch (TaskCanceledException) { }
             await Task.Delay(100);
         }
-        throw new TimeoutException($"The silo was not healthy within {timeout}:\n{Output}");
+        throw new TimeoutException($"{Name} was not healthy within {timeout}:\n{Output}");
     }
 
     /// <summary>SIGTERM, as an orchestrator stops a container (Process.Kill would be SIGKILL).</summary>
     public async Task TerminateAsync()
     {
-        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", Id.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
         await kill.WaitForExitAsync();
         Assert.Equal(0, kill.ExitCode);
     }
+
+    /// <summary>kill -9: no drain, no release.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
 
     /// <summary>The exit code, or null when the process is still running after <paramref name="timeout"/>.</summary>
     public async Task<int?> WaitForExitAsync(TimeSpan timeout)
@@ -116,19 +122,20 @@ public sealed class SiloProcess : IDisposable
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>src/Silo's build output in this test run's configuration; the copy next to the tests otherwise.</summary>
-    private static string SiloDll()
+    /// <summary>src/{project}'s build output in this test run's configuration; the copy next to the tests otherwise.</summary>
+    private static string Dll(string project)
     {
-        var configuration = typeof(SiloProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var configuration = typeof(ServiceProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var name = $"Conversations.{project}.dll";
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (!File.Exists(Path.Combine(dir.FullName, "Conversations.sln"))) continue;
-            var built = Path.Combine(dir.FullName, "src", "Silo", "bin", configuration, "net10.0", "Conversations.Silo.dll");
+            var built = Path.Combine(dir.FullName, "src", project, "bin", configuration, "net10.0", name);
             if (File.Exists(built)) return built;
             break;
         }
-        var beside = Path.Combine(AppContext.BaseDirectory, "Conversations.Silo.dll");
+        var beside = Path.Combine(AppContext.BaseDirectory, name);
         if (File.Exists(beside)) return beside;
-        throw new FileNotFoundException("Conversations.Silo.dll not found: build src/Silo in the tests' configuration.");
+        throw new FileNotFoundException($"{name} not found: build src/{project} in the tests' configuration ({configuration}).");
     }
 }
