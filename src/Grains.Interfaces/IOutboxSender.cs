@@ -9,7 +9,7 @@ public interface IOutboxSender
 public enum SendResult { Sent, RetryLater, Permanent }
 
 /// <summary>How a send went: done, worth retrying (429, 5xx, timeouts; optionally after <see cref="RetryAfter"/>), or never going to work (other 4xx).</summary>
-public readonly record struct SendOutcome(SendResult Result, string? Error = null, TimeSpan? RetryAfter = null)
+public readonly record struct SendOutcome(SendResult Kind, string? Error = null, TimeSpan? RetryAfter = null)
 {
     public static SendOutcome Sent => new(SendResult.Sent);
     public static SendOutcome Retry(string error, TimeSpan? retryAfter = null) => new(SendResult.RetryLater, error, retryAfter);

@@ -43,8 +43,8 @@ public sealed partial class PlatformOutboxSender(TenantCatalog tenants, Platform
         {
             outcome = SendOutcome.Failed($"unreadable action payload: {ex.Message}");
         }
-        if (outcome.Result == SendResult.Permanent) LogPermanent(key, message.Id, message.Kind, outcome.Error);
-        else if (outcome.Result == SendResult.RetryLater) LogRetry(key, message.Id, message.Kind, outcome.Error);
+        if (outcome.Kind == SendResult.Permanent) LogPermanent(key, message.Id, message.Kind, outcome.Error);
+        else if (outcome.Kind == SendResult.RetryLater) LogRetry(key, message.Id, message.Kind, outcome.Error);
         return outcome;
     }
 

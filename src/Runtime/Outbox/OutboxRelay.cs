@@ -97,7 +97,7 @@ public sealed partial class OutboxRelay : IDisposable
             catch (Exception ex) { outcome = SendOutcome.Retry(ex.GetType().Name + ": " + ex.Message); }
 
             var attempt = message.Attempts + 1;
-            switch (outcome.Result)
+            switch (outcome.Kind)
             {
                 case SendResult.Sent:
                     await _store.MarkOutboxAsync(key, message.Id, OutboxMark.Sent, cancellationToken).ConfigureAwait(false);

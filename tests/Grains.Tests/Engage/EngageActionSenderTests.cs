@@ -29,7 +29,7 @@ public sealed class EngageActionSenderTests : IAsyncLifetime
     public async Task Handoff_replaces_bot_by_agent_and_keeps_the_other_categories()
     {
         var outcome = await Send(EngageActionKinds.Handoff, new EngageHandoffAction("ai failed", false, null, false));
-        Assert.Equal(SendResult.Sent, outcome.Result);
+        Assert.Equal(SendResult.Sent, outcome.Kind);
         Assert.Equal([EngagePayloads.OtherCategory, EngagePayloads.AgentCategory], _engage.ThreadCategories(Thread));
         Assert.Single(_engage.Requests, r => r.Is("GET", $"/1.0/content_threads/{Thread}"));
     }
@@ -39,7 +39,7 @@ public sealed class EngageActionSenderTests : IAsyncLifetime
     {
         _engage.FailNext("PUT", "/1.0/content_threads", 409, "already_categorizing", times: 2);
         var outcome = await Send(EngageActionKinds.Handoff, new EngageHandoffAction("keyword", false, null, false));
-        Assert.Equal(SendResult.Sent, outcome.Result);
+        Assert.Equal(SendResult.Sent, outcome.Kind);
         Assert.Equal(3, _engage.Requests.Count(r => r.Is("PUT", "/1.0/content_threads")));
         Assert.Equal([EngagePayloads.OtherCategory, EngagePayloads.AgentCategory], _engage.ThreadCategories(Thread));
     }
@@ -49,20 +49,20 @@ public sealed class EngageActionSenderTests : IAsyncLifetime
     {
         _engage.FailNext("PUT", "/1.0/content_threads", 409, "already_categorizing", times: 10);
         var outcome = await Send(EngageActionKinds.Handoff, new EngageHandoffAction("keyword", false, null, false));
-        Assert.Equal(SendResult.RetryLater, outcome.Result);
+        Assert.Equal(SendResult.RetryLater, outcome.Kind);
     }
 
     [Fact]
     public async Task Handoff_closes_the_bots_intervention_when_it_replied_and_cancels_it_when_not()
     {
         var content = _engage.AddCustomerContent(Thread, "hi");
-        Assert.Equal(SendResult.Sent, (await Send(EngageActionKinds.OpenIntervention, new EngageOpenInterventionAction(content))).Result);
-        Assert.Equal(SendResult.Sent, (await Send(EngageActionKinds.Reply, new EngageReplyAction(content, "hello"))).Result);
+        Assert.Equal(SendResult.Sent, (await Send(EngageActionKinds.OpenIntervention, new EngageOpenInterventionAction(content))).Kind);
+        Assert.Equal(SendResult.Sent, (await Send(EngageActionKinds.Reply, new EngageReplyAction(content, "hello"))).Kind);
         var intervention = Assert.Single(_engage.Interventions(Thread));
         Assert.Equal(1, intervention.BotReplies);
 
         // Intervention id unknown to the grain: looked up by owner.
-        Assert.Equal(SendResult.Sent, (await Send(EngageActionKinds.Handoff, new EngageHandoffAction("ai", true, null, true))).Result);
+        Assert.Equal(SendResult.Sent, (await Send(EngageActionKinds.Handoff, new EngageHandoffAction("ai", true, null, true))).Kind);
         Assert.True(Assert.Single(_engage.Interventions(Thread)).Closed);
         Assert.False(_engage.Interventions(Thread)[0].Cancelled);
 
@@ -71,7 +71,7 @@ public sealed class EngageActionSenderTests : IAsyncLifetime
         var second = _engage.AddCustomerContent(other, "hi");
         await Send(EngageActionKinds.OpenIntervention, new EngageOpenInterventionAction(second), other);
         var id = Assert.Single(_engage.Interventions(other)).Id;
-        Assert.Equal(SendResult.Sent, (await Send(EngageActionKinds.Handoff, new EngageHandoffAction("ai", true, id, false), other)).Result);
+        Assert.Equal(SendResult.Sent, (await Send(EngageActionKinds.Handoff, new EngageHandoffAction("ai", true, id, false), other)).Kind);
         Assert.True(Assert.Single(_engage.Interventions(other)).Cancelled);
     }
 
@@ -80,7 +80,7 @@ public sealed class EngageActionSenderTests : IAsyncLifetime
     {
         var content = _engage.AddCustomerContent(Thread, "hi");
         await Send(EngageActionKinds.OpenIntervention, new EngageOpenInterventionAction(content));
-        Assert.Equal(SendResult.Sent, (await Send(EngageActionKinds.OpenIntervention, new EngageOpenInterventionAction(content))).Result);
+        Assert.Equal(SendResult.Sent, (await Send(EngageActionKinds.OpenIntervention, new EngageOpenInterventionAction(content))).Kind);
         Assert.Single(_engage.Interventions(Thread));
     }
 
@@ -90,11 +90,11 @@ public sealed class EngageActionSenderTests : IAsyncLifetime
         var content = _engage.AddCustomerContent(Thread, "hi");
         _engage.FailNext("POST", "/1.0/contents", 429, "rate_limit_exceeded");
         var limited = await Send(EngageActionKinds.Reply, new EngageReplyAction(content, "hello"));
-        Assert.Equal(SendResult.RetryLater, limited.Result);
+        Assert.Equal(SendResult.RetryLater, limited.Kind);
 
         _engage.CloseThread(Thread);
         var closed = await Send(EngageActionKinds.Reply, new EngageReplyAction(content, "hello"));
-        Assert.Equal(SendResult.Permanent, closed.Result);
+        Assert.Equal(SendResult.Permanent, closed.Kind);
         Assert.Contains("cant_reply_to_closed_thread", closed.Error);
     }
 
@@ -102,7 +102,7 @@ public sealed class EngageActionSenderTests : IAsyncLifetime
     public async Task Return_to_bot_puts_bot_back_and_removes_agent()
     {
         _engage.AddThread(Thread, EngagePayloads.AgentCategory, EngagePayloads.OtherCategory);
-        Assert.Equal(SendResult.Sent, (await Send(EngageActionKinds.ReturnToBot, new EngageReturnToBotAction("intervention closed"))).Result);
+        Assert.Equal(SendResult.Sent, (await Send(EngageActionKinds.ReturnToBot, new EngageReturnToBotAction("intervention closed"))).Kind);
         Assert.Equal([EngagePayloads.OtherCategory, EngagePayloads.BotCategory], _engage.ThreadCategories(Thread));
     }
 

@@ -88,7 +88,7 @@ public sealed class ChatwootPlatformTests : IAsyncLifetime
         var sender = _services.GetRequiredService<IOutboxSender>();
         var action = new ChatwootAction { AccountId = "7", ConversationId = "87", Message = new ChatwootMessageBody("hello") };
         var outcome = await sender.SendAsync(new ConversationKey("acme", "7:87"), new OutboxMessage(42, ChatwootActionKinds.Reply, action.Serialize(), OutboxStatus.Pending, 0, DateTimeOffset.UtcNow, null), CancellationToken.None);
-        Assert.Equal(expected, outcome.Result);
+        Assert.Equal(expected, outcome.Kind);
         if (expected == SendResult.RetryLater) Assert.Equal(TimeSpan.FromSeconds(7), outcome.RetryAfter);
         var request = Assert.Single(_chatwoot.Requests);
         Assert.Equal("tok", request.Header("api_access_token"));
@@ -103,13 +103,13 @@ public sealed class ChatwootPlatformTests : IAsyncLifetime
         var action = new ChatwootAction { AccountId = "7", ConversationId = "87", Status = "open" };
         await _chatwoot.DisposeAsync();
         var outcome = await sender.SendAsync(new ConversationKey("acme", "7:87"), new OutboxMessage(1, ChatwootActionKinds.ToggleStatus, action.Serialize(), OutboxStatus.Pending, 0, DateTimeOffset.UtcNow, null), CancellationToken.None);
-        Assert.Equal(SendResult.RetryLater, outcome.Result);
+        Assert.Equal(SendResult.RetryLater, outcome.Kind);
         _chatwoot = await LoopbackServer.StartAsync();
 
         var unknown = await sender.SendAsync(new ConversationKey("nobody", "7:87"), new OutboxMessage(1, ChatwootActionKinds.ToggleStatus, action.Serialize(), OutboxStatus.Pending, 0, DateTimeOffset.UtcNow, null), CancellationToken.None);
-        Assert.Equal(SendResult.Permanent, unknown.Result);
+        Assert.Equal(SendResult.Permanent, unknown.Kind);
         var garbage = await sender.SendAsync(new ConversationKey("acme", "7:87"), new OutboxMessage(1, ChatwootActionKinds.Reply, Encoding.UTF8.GetBytes("{oops"), OutboxStatus.Pending, 0, DateTimeOffset.UtcNow, null), CancellationToken.None);
-        Assert.Equal(SendResult.Permanent, garbage.Result);
+        Assert.Equal(SendResult.Permanent, garbage.Kind);
     }
 
     [Fact]
@@ -162,8 +162,8 @@ public sealed class ChatwootClientActionTests : IAsyncLifetime
         var key = new ConversationKey("acme", "7:87");
         var assign = new ChatwootAction { AccountId = "7", ConversationId = "87", TeamId = "4" };
         var labels = new ChatwootAction { AccountId = "7", ConversationId = "87", Labels = ["bot-handoff", "vip"] };
-        Assert.Equal(SendResult.Sent, (await sender.SendAsync(key, new OutboxMessage(1, ChatwootActionKinds.Assign, assign.Serialize(), OutboxStatus.Pending, 0, DateTimeOffset.UtcNow, null), CancellationToken.None)).Result);
-        Assert.Equal(SendResult.Sent, (await sender.SendAsync(key, new OutboxMessage(2, ChatwootActionKinds.Labels, labels.Serialize(), OutboxStatus.Pending, 0, DateTimeOffset.UtcNow, null), CancellationToken.None)).Result);
+        Assert.Equal(SendResult.Sent, (await sender.SendAsync(key, new OutboxMessage(1, ChatwootActionKinds.Assign, assign.Serialize(), OutboxStatus.Pending, 0, DateTimeOffset.UtcNow, null), CancellationToken.None)).Kind);
+        Assert.Equal(SendResult.Sent, (await sender.SendAsync(key, new OutboxMessage(2, ChatwootActionKinds.Labels, labels.Serialize(), OutboxStatus.Pending, 0, DateTimeOffset.UtcNow, null), CancellationToken.None)).Kind);
         var requests = _chatwoot.Requests;
         Assert.Equal("/api/v1/accounts/7/conversations/87/assignments", requests[0].Path);
         Assert.Equal("4", requests[0].Json().GetProperty("team_id").GetString());

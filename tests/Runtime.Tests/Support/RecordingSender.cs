@@ -17,7 +17,7 @@ public sealed class RecordingSender : IOutboxSender
         var payload = Encoding.UTF8.GetString(message.Payload.Span);
         var attempt = Attempts.AddOrUpdate(payload, 1, (_, n) => n + 1);
         var outcome = Outcome(payload, attempt);
-        if (outcome.Result == SendResult.Sent)
+        if (outcome.Kind == SendResult.Sent)
         {
             var list = Sent.GetOrAdd(key, _ => []);
             lock (list) list.Add(payload);

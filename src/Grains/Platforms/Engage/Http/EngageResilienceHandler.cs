@@ -27,12 +27,12 @@ public sealed class EngageResilienceHandler : DelegatingHandler
                     .Handle<TimeoutException>()
                     .Handle<Polly.Timeout.TimeoutRejectedException>()
                     .HandleResult(r => r.StatusCode == HttpStatusCode.TooManyRequests || (int)r.StatusCode >= 500),
-                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.Headers.RetryAfter?.Delta is { } delta && delta > TimeSpan.Zero
+                DelayGenerator = args => ValueTask.FromResult(args.Outcome is { Result.Headers.RetryAfter.Delta: { } delta } && delta > TimeSpan.Zero
                     ? (TimeSpan?)(delta < TimeSpan.FromSeconds(30) ? delta : TimeSpan.FromSeconds(30))
                     : null),
                 OnRetry = args =>
                 {
-                    args.Outcome.Result?.Dispose();
+                    if (args.Outcome is { Result: { } response }) response.Dispose();
                     return ValueTask.CompletedTask;
                 },
             })
