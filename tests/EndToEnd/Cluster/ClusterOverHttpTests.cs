@@ -67,6 +67,9 @@ public sealed class ClusterOverHttpTests
         var b = await StartSiloAsync("b");
         try
         {
+            // The test is about a drain of a silo that owns conversations: wait until the
+            // coordinator has split the shards, or a fast start lets "a" stop before owning any.
+            await WaitUntilBothOwnShardsAsync(a, b);
             using var http = new HttpClient { BaseAddress = new Uri(gateway.Urls.Single()) };
             var store = gateway.Services.GetRequiredService<IConversationStore>();
             Assert.IsType<PostgresClusterClient>(gateway.Services.GetRequiredService<Runtime.IClusterClient>());
@@ -114,5 +117,18 @@ public sealed class ClusterOverHttpTests
             await b.DisposeAsync();
             await gateway.DisposeAsync();
         }
+    }
+
+    private static async Task WaitUntilBothOwnShardsAsync(WebApplication a, WebApplication b)
+    {
+        var ownershipA = a.Services.GetRequiredService<IShardOwnership>();
+        var ownershipB = b.Services.GetRequiredService<IShardOwnership>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (Count(ownershipA) == 0 || Count(ownershipB) == 0 || Count(ownershipA) + Count(ownershipB) < new ClusterOptions().ShardCount)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"shards not split: a owns {Count(ownershipA)}, b owns {Count(ownershipB)}");
+            await Task.Delay(50);
+        }
+        static int Count(IShardOwnership ownership) => ownership.OwnedShards?.Shards.Count ?? 0;
     }
 }
