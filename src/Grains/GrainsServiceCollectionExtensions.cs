@@ -29,7 +29,8 @@ public static class GrainsServiceCollectionExtensions
 
         services.TryAddSingleton(aiResilience);
         services.TryAddSingleton<AiPipelines>();
-        services.AddHttpClient(AiHttp.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddHttpClient(AiHttp.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .UseOutboundConnections(sp => sp.GetRequiredService<AiResilienceOptions>().MaxConnectionsPerServer);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAiConnector, RulesConnector>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAiConnector, OpenAiConnector>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAiConnector, RasaConnector>());

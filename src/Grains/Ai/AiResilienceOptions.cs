@@ -14,6 +14,12 @@ public sealed class AiResilienceOptions
     public int BreakerMinimumThroughput { get; set; } = 6;
     public TimeSpan BreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
     public TimeSpan BreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// Open connections per AI server at most (0, the default: no cap). A slow LLM over HTTP/1.1 needs one
+    /// connection per call in flight, so a cap queues calls (inside Ai:Timeout); set it when the process's
+    /// file limit is lower than the peak of concurrent AI calls. HTTP/2 servers (TLS) multiplex instead.
+    /// </summary>
+    public int MaxConnectionsPerServer { get; set; }
 
     public IEnumerable<string> Validate()
     {
@@ -22,5 +28,6 @@ public sealed class AiResilienceOptions
         if (BreakerMinimumThroughput < 2) yield return "Conversations:Ai:Resilience:BreakerMinimumThroughput must be at least 2.";
         if (BreakerSamplingDuration < TimeSpan.FromMilliseconds(500)) yield return "Conversations:Ai:Resilience:BreakerSamplingDuration must be at least 500 ms.";
         if (BreakerBreakDuration < TimeSpan.FromMilliseconds(500)) yield return "Conversations:Ai:Resilience:BreakerBreakDuration must be at least 500 ms.";
+        if (MaxConnectionsPerServer < 0) yield return "Conversations:Ai:Resilience:MaxConnectionsPerServer must be 0 (no cap) or positive.";
     }
 }

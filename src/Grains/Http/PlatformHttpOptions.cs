@@ -11,6 +11,8 @@ public sealed class PlatformHttpOptions
     public int BreakerMinimumThroughput { get; set; } = 10;
     public TimeSpan BreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
     public TimeSpan BreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>Open connections per platform server at most (0: no cap); more requests wait for a free one.</summary>
+    public int MaxConnectionsPerServer { get; set; } = 256;
 
     public IEnumerable<string> Validate()
     {
@@ -19,5 +21,6 @@ public sealed class PlatformHttpOptions
         if (BreakerMinimumThroughput < 2) yield return "Conversations:Platforms:Http:BreakerMinimumThroughput must be at least 2.";
         if (BreakerSamplingDuration < TimeSpan.FromMilliseconds(500)) yield return "Conversations:Platforms:Http:BreakerSamplingDuration must be at least 500 ms.";
         if (BreakerBreakDuration < TimeSpan.FromMilliseconds(500)) yield return "Conversations:Platforms:Http:BreakerBreakDuration must be at least 500 ms.";
+        if (MaxConnectionsPerServer < 0) yield return "Conversations:Platforms:Http:MaxConnectionsPerServer must be 0 (no cap) or positive.";
     }
 }

@@ -11,7 +11,8 @@ public static class ChatwootServiceCollectionExtensions
     public static IServiceCollection AddChatwootPlatform(this IServiceCollection services)
     {
         services.AddHttpClient(ChatwootClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
-            .AddHttpMessageHandler<PlatformResilienceHandler>();
+            .AddHttpMessageHandler<PlatformResilienceHandler>()
+            .UseOutboundConnections(sp => sp.GetRequiredService<PlatformHttpOptions>().MaxConnectionsPerServer);
         services.TryAddSingleton<ChatwootClient>();
         services.TryAddSingleton<ChatwootTyping>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlatformConversation, ChatwootConversation>());

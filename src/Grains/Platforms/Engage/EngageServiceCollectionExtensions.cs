@@ -40,7 +40,8 @@ public static class EngageServiceCollectionExtensions
         services.AddHttpClient(EngageApiClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
             .AddHttpMessageHandler<EngageResilienceHandler>()
             .AddHttpMessageHandler<EngageRateLimitHandler>()
-            .AddHttpMessageHandler<PlatformResilienceHandler>();
+            .AddHttpMessageHandler<PlatformResilienceHandler>()
+            .UseOutboundConnections(sp => sp.GetRequiredService<PlatformHttpOptions>().MaxConnectionsPerServer);
         return services;
     }
 }

@@ -1,0 +1,44 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conversations.Grains.Http;
+
+/// <summary>
+/// How outbound clients (AI engines, platform APIs) hold connections. A burst of thousands of replies
+/// must not open thousands of sockets to one platform (each is a file descriptor on both sides), so
+/// requests beyond the per-server cap wait for a free connection. Over TLS, HTTP/2 is offered so many
+/// calls share one connection; plain http stays HTTP/1.1.
+/// </summary>
+public static class OutboundHttp
+{
+    /// <summary>Connections are recycled after this, so DNS changes (failover, blue/green) are seen.</summary>
+    private static readonly TimeSpan ConnectionLifetime = TimeSpan.FromMinutes(2);
+
+    /// <param name="maxConnectionsPerServer">Reads the cap from the container; 0 means no cap.</param>
+    public static IHttpClientBuilder UseOutboundConnections(this IHttpClientBuilder builder, Func<IServiceProvider, int> maxConnectionsPerServer) =>
+        builder
+            // One handler for the life of the process: the cap holds for the whole process, and
+            // PooledConnectionLifetime (not handler rotation) takes care of DNS.
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(services => CreateHandler(maxConnectionsPerServer(services)))
+            .AddHttpMessageHandler(() => new PreferHttp2Handler());
+
+    public static SocketsHttpHandler CreateHandler(int maxConnectionsPerServer) => new()
+    {
+        MaxConnectionsPerServer = maxConnectionsPerServer > 0 ? maxConnectionsPerServer : int.MaxValue,
+        PooledConnectionLifetime = ConnectionLifetime,
+        EnableMultipleHttp2Connections = true,
+        AutomaticDecompression = DecompressionMethods.None,
+    };
+
+    /// <summary>Asks for HTTP/2 and accepts less: TLS servers negotiate it (ALPN), plain http keeps HTTP/1.1.</summary>
+    private sealed class PreferHttp2Handler : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Version = HttpVersion.Version20;
+            request.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+}
