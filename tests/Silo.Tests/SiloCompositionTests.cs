@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Conversations.Grains.Platforms.Engage.Http;
 using Conversations.Runtime.Store;
 using Conversations.Silo.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -93,5 +94,17 @@ public sealed class SiloCompositionTests
 
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, webhook.StatusCode);
+    }
+
+    [Fact]
+    public async Task In_a_cluster_the_engage_budget_is_this_silos_share_and_alone_it_is_the_whole_budget()
+    {
+        await using var alone = SiloApp.Build(["--urls", "http://127.0.0.1:0"]);
+        Assert.Equal(450, alone.Services.GetRequiredService<EngageRequestBudgets>().For("t", 450).RequestsPerMinute);
+
+        // Not started: a silo that owns no shard yet gets one shard's worth of the budget.
+        await using var clustered = SiloApp.Build(["--urls", "http://127.0.0.1:0", "--Conversations:Store:Provider=Postgres", "--Conversations:Store:ConnectionString=Host=127.0.0.1;Database=none"]);
+        Assert.Equal(1, clustered.Services.GetRequiredService<EngageRequestBudgets>().For("t", 450).RequestsPerMinute);
+        Assert.IsType<Conversations.Runtime.Cluster.ShardShare>(clustered.Services.GetRequiredService<IClusterShare>());
     }
 }

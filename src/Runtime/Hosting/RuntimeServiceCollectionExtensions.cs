@@ -1,3 +1,4 @@
+using Conversations;
 using Conversations.Runtime;
 using Conversations.Runtime.Activations;
 using Conversations.Runtime.Cluster;
@@ -42,6 +43,7 @@ public static class RuntimeServiceCollectionExtensions
             throw new InvalidOperationException($"Conversations:Store:Provider '{provider}' is not supported; use Memory or Postgres.");
         }
 
+        services.TryAddSingleton<IClusterShare, ShardShare>();
         services.TryAddSingleton<OutboxRelay>();
         services.TryAddSingleton<ConversationRuntime>();
         services.TryAddSingleton<IConversationRuntime>(sp => sp.GetRequiredService<ConversationRuntime>());

@@ -74,4 +74,53 @@ public sealed class EngageRequestBudgetTests
         clock.Advance(TimeSpan.FromSeconds(0.2));
         await next.WaitAsync(TimeSpan.FromSeconds(5));
     }
+
+    [Fact]
+    public async Task A_silo_spends_only_its_share_of_the_tenant_budget_and_follows_it_as_shards_move()
+    {
+        var clock = new ManualTimerClock();
+        var share = new SettableShare { Fraction = 0.5 };
+        var budget = new EngageRequestBudget(450, clock, share);
+        Assert.Equal(225, budget.RequestsPerMinute);
+        Assert.Equal(7, budget.Burst);
+
+        // A silo that owns half the shards, under steady demand: its half of the budget per minute.
+        Assert.InRange(await GrantedInAMinuteAsync(budget, clock), 215, 225);
+
+        // A third silo joins and this one keeps a third: new demand gets a third of the budget.
+        // (Requests already queued keep the slots they reserved.)
+        share.Fraction = 1 / 3.0;
+        Assert.InRange(await GrantedInAMinuteAsync(budget, clock), 140, 150);
+    }
+
+    /// <summary>Queues more requests than a minute allows, counts the grants in one minute, then drains the rest.</summary>
+    private static async Task<int> GrantedInAMinuteAsync(EngageRequestBudget budget, ManualTimerClock clock)
+    {
+        await AdvanceAsync(clock, [], TimeSpan.FromMinutes(1)); // idle: the bucket refills to its burst
+        var granted = 0;
+        var demand = Enumerable.Range(0, 300).Select(async _ =>
+        {
+            await budget.AcquireAsync(CancellationToken.None);
+            Interlocked.Increment(ref granted);
+        }).ToList();
+        await AdvanceAsync(clock, demand, TimeSpan.FromMinutes(1) - TimeSpan.FromMilliseconds(50));
+        var inAMinute = Volatile.Read(ref granted);
+        while (demand.Any(t => !t.IsCompleted)) await AdvanceAsync(clock, demand, TimeSpan.FromSeconds(10));
+        return inAMinute;
+    }
+
+    /// <summary>Moves the clock in 50 ms steps, letting released waiters run between steps.</summary>
+    private static async Task AdvanceAsync(ManualTimerClock clock, List<Task> waiters, TimeSpan period)
+    {
+        for (var elapsed = TimeSpan.Zero; elapsed < period; elapsed += TimeSpan.FromMilliseconds(50))
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(50));
+            while (waiters.Count(t => !t.IsCompleted) != clock.PendingTimers) await Task.Yield();
+        }
+    }
+
+    private sealed class SettableShare : IClusterShare
+    {
+        public double Fraction { get; set; } = 1;
+    }
 }

@@ -34,6 +34,7 @@ public sealed class PostgresCompositionTests
         Assert.IsType<PostgresClusterClient>(provider.GetRequiredService<IClusterClient>());
         Assert.IsType<ShardOwnershipTable>(provider.GetRequiredService<IShardOwnership>());
         Assert.IsType<PostgresConversationStore>(provider.GetRequiredService<IConversationStore>());
+        Assert.Equal(1 / 1024.0, provider.GetRequiredService<IClusterShare>().Fraction); // owns nothing yet: one shard's worth
         Assert.Contains(provider.GetServices<IHostedService>(), s => s is SiloMembership);
         Assert.Contains(provider.GetServices<IHostedService>(), s => s is WakePump);
         // Owning nothing is an empty set, never null (null would mean every conversation).

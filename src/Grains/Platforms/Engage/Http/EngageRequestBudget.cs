@@ -4,30 +4,38 @@ namespace Conversations.Grains.Platforms.Engage.Http;
 /// A token bucket holding one tenant under its requests-per-minute budget. Callers reserve a slot
 /// and wait for it (a burst queues instead of earning 429s). The bucket holds <see cref="Burst"/>
 /// tokens and refills at <c>RequestsPerMinute - Burst</c> per minute, so any 60-second window
-/// starts at most <c>RequestsPerMinute</c> requests.
+/// starts at most <c>RequestsPerMinute</c> requests. In a cluster the budget is the tenant's budget
+/// times this process's share of the conversations, read at every refill, so the silos together
+/// stay within it as shards move.
 /// </summary>
 public sealed class EngageRequestBudget
 {
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private readonly double _perSecond;
+    private readonly IClusterShare _share;
     private double _tokens;
     private DateTimeOffset _refilledAt;
     private long _waits;
 
-    public EngageRequestBudget(int requestsPerMinute, TimeProvider time)
+    public EngageRequestBudget(int requestsPerMinute, TimeProvider time, IClusterShare? share = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(requestsPerMinute, 1);
         _time = time;
-        RequestsPerMinute = requestsPerMinute;
-        Burst = Math.Max(1, requestsPerMinute / 30);
-        _perSecond = Math.Max(1, requestsPerMinute - Burst) / 60.0;
+        _share = share ?? WholeCluster.Instance;
+        TenantRequestsPerMinute = requestsPerMinute;
         _tokens = Burst;
         _refilledAt = time.GetUtcNow();
     }
 
-    public int RequestsPerMinute { get; }
-    public int Burst { get; }
+    /// <summary>The tenant's budget for the whole deployment.</summary>
+    public int TenantRequestsPerMinute { get; }
+
+    /// <summary>This process's part of it now.</summary>
+    public int RequestsPerMinute => Math.Max(1, (int)(TenantRequestsPerMinute * Math.Clamp(_share.Fraction, 0, 1)));
+
+    public int Burst => Math.Max(1, RequestsPerMinute / 30);
+
+    private double PerSecond => Math.Max(1, RequestsPerMinute - Burst) / 60.0;
 
     /// <summary>How many acquisitions had to wait (for metrics and tests).</summary>
     public long Waits => Interlocked.Read(ref _waits);
@@ -38,10 +46,10 @@ public sealed class EngageRequestBudget
         TimeSpan wait;
         lock (_gate)
         {
-            Refill();
+            var perSecond = Refill();
             _tokens -= 1;
             if (_tokens >= 0) return ValueTask.CompletedTask;
-            wait = TimeSpan.FromSeconds(-_tokens / _perSecond);
+            wait = TimeSpan.FromSeconds(-_tokens / perSecond);
         }
         Interlocked.Increment(ref _waits);
         return WaitAsync(wait, cancellationToken);
@@ -60,12 +68,17 @@ public sealed class EngageRequestBudget
         }
     }
 
-    private void Refill()
+    /// <returns>The refill rate now (tokens per second).</returns>
+    private double Refill()
     {
+        var perSecond = PerSecond;
         var now = _time.GetUtcNow();
         var elapsed = (now - _refilledAt).TotalSeconds;
-        if (elapsed <= 0) return;
-        _tokens = Math.Min(Burst, _tokens + elapsed * _perSecond);
-        _refilledAt = now;
+        if (elapsed > 0)
+        {
+            _tokens = Math.Min(Burst, _tokens + elapsed * perSecond);
+            _refilledAt = now;
+        }
+        return perSecond;
     }
 }
