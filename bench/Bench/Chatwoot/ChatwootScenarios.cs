@@ -91,6 +91,9 @@ public static class ChatwootScenarios
         var baseline = world.Replies();
 
         var payloads = Enumerable.Range(0, conversations).Select(i => world.Incoming(i, 2_000_000 + i, "where is my order?")).ToArray();
+        var postedAt = new long[conversations];
+        var answeredAt = new long[conversations];
+        world.ReplyObserver = c => { if (c < conversations) Interlocked.CompareExchange(ref answeredAt[c], Stopwatch.GetTimestamp(), 0); };
         var next = -1;
         var failed = 0;
         var clock = Stopwatch.StartNew();
@@ -98,7 +101,10 @@ public static class ChatwootScenarios
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < payloads.Length)
+            {
+                postedAt[i] = Stopwatch.GetTimestamp();
                 if (await world.FireAsync(payloads[i]) != 200) Interlocked.Increment(ref failed);
+            }
         })));
         await posting;
         var ingested = clock.Elapsed;
@@ -112,6 +118,53 @@ public static class ChatwootScenarios
         Console.WriteLine($"  webhooks acknowledged in {ingested.TotalSeconds:F2} s ({failed} not 200); answered {answered:N0}/{conversations:N0} in {elapsed.TotalSeconds:F2} s from the first webhook");
         Console.WriteLine($"  throughput {throughput:N0} answers/s = {100 * throughput / ideal:F0}% of {conversations:N0} / {aiMs / 1000.0:0.#} s");
         Console.WriteLine($"  after the last webhook was acknowledged, the rest were answered within {(elapsed - ingested).TotalSeconds:F2} s (AI latency {aiMs} ms)");
+        var waits = Enumerable.Range(0, conversations).Where(i => answeredAt[i] != 0)
+            .Select(i => Stopwatch.GetElapsedTime(postedAt[i], answeredAt[i]).TotalSeconds).Order().ToArray();
+        if (waits.Length == 0) return;
+        Console.WriteLine($"  webhook to reply per conversation, s: p50 {Pct(waits, 50):F2}  p99 {Pct(waits, 99):F2}  max {waits[^1]:F2} (the AI alone takes {aiMs / 1000.0:F2})");
+    }
+
+    /// <summary>
+    /// N conversations in a closed loop for a while: each sends its next message as soon as the
+    /// previous one is answered, so N conversations wait on the slow AI at once, all the time.
+    /// Reports answers per second in steady state (after the first round).
+    /// </summary>
+    public static async Task SustainedAsync(string[] args)
+    {
+        var conversations = Args.Int(args, "conversations", 10_000);
+        var aiMs = Args.Int(args, "ai-ms", 2000);
+        var seconds = Args.Int(args, "seconds", 20);
+        var externalAi = args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2 && p[0] == "ai").Select(p => new Uri(p[1])).FirstOrDefault();
+        await using var world = await BenchWorld.StartAsync(aiMs, typing: !args.Contains("no-typing"), externalAi);
+        await world.WarmUpAsync(Args.Int(args, "warmup", 4000), aiMs);
+
+        var answered = new SemaphoreSlim[conversations];
+        for (var i = 0; i < conversations; i++) answered[i] = new SemaphoreSlim(0);
+        world.ReplyObserver = c => { if (c < conversations) answered[c].Release(); };
+        long replies = 0, failed = 0;
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        var clock = Stopwatch.StartNew();
+        var measureFrom = TimeSpan.FromSeconds(aiMs / 1000.0 * 2);
+        long repliesAtMeasureStart = -1;
+        var loops = Enumerable.Range(0, conversations).Select(c => Task.Run(async () =>
+        {
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                if (await world.FireAsync(world.Incoming(c, 3_000_000_000L + c * 100_000L + n, $"question {n}")) != 200) { Interlocked.Increment(ref failed); continue; }
+                try { await answered[c].WaitAsync(TimeSpan.FromSeconds(30), stop.Token); }
+                catch (OperationCanceledException) { return; }
+                Interlocked.Increment(ref replies);
+            }
+        })).ToList();
+        while (clock.Elapsed < measureFrom) await Task.Delay(10);
+        repliesAtMeasureStart = Interlocked.Read(ref replies);
+        var measureStart = clock.Elapsed;
+        await Task.WhenAll(loops);
+        var window = clock.Elapsed - measureStart;
+        var steady = (Interlocked.Read(ref replies) - repliesAtMeasureStart) / window.TotalSeconds;
+        var ideal = conversations / (aiMs / 1000.0);
+        Console.WriteLine($"chatwoot-sustained: {conversations:N0} conversations in a closed loop for {seconds} s, AI answers in {aiMs} ms, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"  steady state (from {measureStart.TotalSeconds:F1} s): {steady:N0} answers/s = {100 * steady / ideal:F0}% of {conversations:N0} / {aiMs / 1000.0:0.#} s; {failed} webhooks not 200");
     }
 
     private static double Pct(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
@@ -133,6 +186,17 @@ public static class ChatwootScenarios
 
         public long Replies() => Interlocked.Read(ref _replies);
 
+        /// <summary>Called with the conversation id of every reply the fake Chatwoot receives.</summary>
+        public Action<int>? ReplyObserver { get; set; }
+
+        /// <summary>".../conversations/{id}/messages" to id.</summary>
+        private static int ConversationOf(string path)
+        {
+            var end = path.LastIndexOf('/');
+            var start = path.LastIndexOf('/', end - 1) + 1;
+            return int.Parse(path.AsSpan(start, end - start), CultureInfo.InvariantCulture);
+        }
+
         public long AiCalls() => Interlocked.Read(ref _aiCalls);
 
         /// <param name="typing">False: the fake Chatwoot refuses toggle_typing_status like versions before PR #13705 (the bot stops trying).</param>
@@ -141,7 +205,11 @@ public static class ChatwootScenarios
             var world = new BenchWorld();
             world._chatwoot = await LightFake.StartAsync(path =>
             {
-                if (path.EndsWith("/messages", StringComparison.Ordinal)) Interlocked.Increment(ref world._replies);
+                if (path.EndsWith("/messages", StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref world._replies);
+                    world.ReplyObserver?.Invoke(ConversationOf(path));
+                }
                 if (!typing && path.EndsWith("/toggle_typing_status", StringComparison.Ordinal)) return (null, TimeSpan.Zero);
                 return ("{\"id\":1}", TimeSpan.Zero);
             });
