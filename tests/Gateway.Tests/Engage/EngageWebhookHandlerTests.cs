@@ -229,6 +229,23 @@ public sealed class EngageWebhookHandlerTests
     }
 
     [Fact]
+    public async Task An_attachment_is_described_so_an_attachment_only_message_still_reaches_the_bot()
+    {
+        var photo = EngagePayloads.CustomerMessage(ThreadA, "ignored");
+        photo["resource"]!["metadata"]!["body"] = null;
+        photo["resource"]!["metadata"]!["has_attachment"] = true;
+        var captioned = EngagePayloads.CustomerMessage(ThreadB, "my receipt");
+        captioned["resource"]!["metadata"]!["has_attachment"] = true;
+
+        var verdict = await Post(EngagePayloads.Envelope(photo, captioned));
+
+        Assert.Equal(2, verdict.Deliveries.Count);
+        Assert.Equal(EventKind.CustomerMessage, Read(verdict.Deliveries[0]).Kind);
+        Assert.Equal("[attachment]", Read(verdict.Deliveries[0]).Text);
+        Assert.Equal("my receipt\n[attachment]", Read(verdict.Deliveries[1]).Text);
+    }
+
+    [Fact]
     public async Task Replied_and_exported_of_one_content_share_a_dedupe_key_and_the_bot_is_recognized()
     {
         var contentId = EngagePayloads.NewId("65c0");

@@ -99,12 +99,16 @@ internal static class EngageEventClassifier
         return categories.Contains(tenant.Engage.BotCategoryId, StringComparer.Ordinal) ? EngageEventData.StatusBot : EngageEventData.StatusAgent;
     }
 
+    /// <summary>
+    /// The words as plain text. An attachment is described (the webhook carries no file details), so
+    /// the AI knows something was sent, and a photo without words is still a message to answer.
+    /// </summary>
     private static string? Text(EngageWebhookEvent e)
     {
         var body = e.Meta("body");
-        if (body is null) return null;
-        var text = PlainText.Normalize(body, e.Meta("body_input_format") == "html");
-        return PlainText.Cap(text, MaxTextLength);
+        var text = body is null ? "" : PlainText.Cap(PlainText.Normalize(body, e.Meta("body_input_format") == "html"), MaxTextLength);
+        if (e.MetaBool("has_attachment") == true) text += (text.Length > 0 ? "\n" : "") + "[attachment]";
+        return text.Length > 0 ? text : null;
     }
 
     private static Dictionary<string, string> Ids(EngageWebhookEvent e, string threadId)
