@@ -85,9 +85,7 @@ public static class ChatwootScenarios
         var conversations = Args.Int(args, "conversations", 10_000);
         var aiMs = Args.Int(args, "ai-ms", 2000);
         var senders = Args.Int(args, "senders", 64);
-        var externalAi = args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2 && p[0] == "ai").Select(p => new Uri(p[1])).FirstOrDefault();
-        await using var world = await BenchWorld.StartAsync(aiMs, typing: !args.Contains("no-typing"), externalAi);
-        await world.WarmUpAsync(Args.Int(args, "warmup", 4000), aiMs);
+        await using var world = await StartWarmWorldAsync(args, aiMs);
         var baseline = world.Replies();
 
         var payloads = Enumerable.Range(0, conversations).Select(i => world.Incoming(i, 2_000_000 + i, "where is my order?")).ToArray();
@@ -134,9 +132,7 @@ public static class ChatwootScenarios
         var conversations = Args.Int(args, "conversations", 10_000);
         var aiMs = Args.Int(args, "ai-ms", 2000);
         var seconds = Args.Int(args, "seconds", 20);
-        var externalAi = args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2 && p[0] == "ai").Select(p => new Uri(p[1])).FirstOrDefault();
-        await using var world = await BenchWorld.StartAsync(aiMs, typing: !args.Contains("no-typing"), externalAi);
-        await world.WarmUpAsync(Args.Int(args, "warmup", 4000), aiMs);
+        await using var world = await StartWarmWorldAsync(args, aiMs);
 
         var answered = new SemaphoreSlim[conversations];
         for (var i = 0; i < conversations; i++) answered[i] = new SemaphoreSlim(0);
@@ -165,6 +161,15 @@ public static class ChatwootScenarios
         var ideal = conversations / (aiMs / 1000.0);
         Console.WriteLine($"chatwoot-sustained: {conversations:N0} conversations in a closed loop for {seconds} s, AI answers in {aiMs} ms, {Environment.ProcessorCount} cores");
         Console.WriteLine($"  steady state (from {measureStart.TotalSeconds:F1} s): {steady:N0} answers/s = {100 * steady / ideal:F0}% of {conversations:N0} / {aiMs / 1000.0:0.#} s; {failed} webhooks not 200");
+    }
+
+    /// <summary>The silo with its fakes (the AI in another process with <c>ai=URL</c>), warmed up.</summary>
+    private static async Task<BenchWorld> StartWarmWorldAsync(string[] args, int aiMs)
+    {
+        var externalAi = args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2 && p[0] == "ai").Select(p => new Uri(p[1])).FirstOrDefault();
+        var world = await BenchWorld.StartAsync(aiMs, typing: !args.Contains("no-typing"), externalAi);
+        await world.WarmUpAsync(Args.Int(args, "warmup", 4000), aiMs);
+        return world;
     }
 
     private static double Pct(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
