@@ -40,7 +40,8 @@ public sealed class ClusterOverHttpTests
     public async Task Gateway_and_two_silos_process_every_webhook_once_in_order_across_a_drain()
     {
         await using var database = await PostgresTestDatabase.CreateAsync("http");
-        string[] common = [.. Timings, $"--Conversations:Store:ConnectionString={database.ConnectionString}"];
+        // Every test class runs in parallel on one server: a silo or gateway needs far fewer sessions than the default 100.
+        string[] common = [.. Timings, $"--Conversations:Store:ConnectionString={database.ConnectionString};Maximum Pool Size=30"];
 
         var gateway = GatewayApp.Build(["--urls", "http://127.0.0.1:0", .. common], b =>
         {
