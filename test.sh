@@ -28,11 +28,21 @@ start_pg() {
   pg_root=$(mktemp -d /tmp/conversations-pg.XXXXXX)
   pg_data="$pg_root/data"
   chown postgres "$pg_root"
-  local port=$(( 20000 + RANDOM % 20000 ))
   runuser -u postgres -- "$pg_bin/initdb" -D "$pg_data" -A trust -U postgres >/dev/null || return 1
-  runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_data" -w -l "$pg_root/log" \
-    -o "-p $port -k $pg_root -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null || { cat "$pg_root/log"; return 1; }
-  pg_started=1
+  # A random port below the ephemeral range (32768-60999), so no outgoing connection holds it;
+  # another listener may, so try a few. Every test assembly runs in parallel on this one server:
+  # max_connections sized for a many-core machine.
+  local port attempt
+  for attempt in 1 2 3 4 5 6 7 8; do
+    port=$(( 20000 + RANDOM % 12000 ))
+    if runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_data" -w -l "$pg_root/log" \
+      -o "-p $port -k $pg_root -c listen_addresses=127.0.0.1 -c max_connections=1000 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null 2>&1; then
+      pg_started=1
+      break
+    fi
+    echo "PostgreSQL did not start on port $port (attempt $attempt)"
+  done
+  [ -n "$pg_started" ] || { cat "$pg_root/log"; rm -rf "$pg_root"; return 1; }
   export CONVERSATIONS_TEST_PG="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
   export CONVERSATIONS_TEST_PG_CTL="$pg_bin/pg_ctl"
   export CONVERSATIONS_TEST_PG_DATA="$pg_data"

@@ -104,9 +104,20 @@ public sealed class OutboxOwnershipTests
 {
     private sealed class SwitchableOwnership : Conversations.Runtime.Cluster.IShardOwnership
     {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<DateTimeOffset> _refusals = new();
         public volatile bool Owned = true;
-        public long? FenceFor(ConversationKey key) => Owned ? 1 : null;
+
+        public long? FenceFor(ConversationKey key)
+        {
+            if (Owned) return 1;
+            _refusals.Enqueue(DateTimeOffset.UtcNow);
+            return null;
+        }
+
         public Conversations.Runtime.Store.ShardSet? OwnedShards => null;
+
+        /// <summary>How often the fence was refused at or after the given instant.</summary>
+        public int RefusalsSince(DateTimeOffset since) => _refusals.Count(t => t >= since);
     }
 
     [Fact]
@@ -120,13 +131,22 @@ public sealed class OutboxOwnershipTests
             ["Conversations:Runtime:Outbox:MaxBackoff"] = "00:00:00.200",
             ["Conversations:Runtime:Outbox:SweepInterval"] = "00:00:00.050",
         }, log, ownership);
-        harness.Sender.Outcome = (_, attempt) => attempt == 1 ? SendOutcome.Retry("HTTP 503") : SendOutcome.Sent;
+        // The shard moves away while the first attempt is in flight: deterministic, whatever the backoff and the machine's speed.
+        harness.Sender.Outcome = (_, attempt) =>
+        {
+            if (attempt != 1) return SendOutcome.Sent;
+            ownership.Owned = false;
+            return SendOutcome.Retry("HTTP 503");
+        };
         var key = new ConversationKey("acme", "moved");
 
         await harness.SendAsync(key, "e1", "x");
-        await Eventually.TrueAsync(() => harness.Sender.Attempts.GetValueOrDefault("x") == 1, "first attempt failed");
-        ownership.Owned = false;
-        await Task.Delay(600);
+        await Eventually.TrueAsync(() => harness.Store.ReadOutboxAsync(key, CancellationToken.None).AsTask().GetAwaiter().GetResult()
+            is [{ Attempts: 1, Status: OutboxStatus.Pending }], "first attempt failed and a retry scheduled");
+        var due = (await harness.Store.ReadOutboxAsync(key, CancellationToken.None))[0].NextAttemptAt;
+        // Once the retry is due, the sweep (every 50 ms) and the retry timer hand it to the relay, which must ask for the fence
+        // and be refused: wait for a few such refusals instead of a fixed time, so the relay did consider the due retry.
+        await Eventually.TrueAsync(() => ownership.RefusalsSince(due) >= 3, "the due retry considered and refused by the fence");
 
         Assert.Equal(1, harness.Sender.Attempts["x"]);
         Assert.Empty(harness.Sender.SentTo(key));

@@ -13,8 +13,9 @@ public sealed class RuntimeCollectionTests
             ["Conversations:Runtime:CollectionInterval"] = "00:00:00.050",
         });
         var key = new ConversationKey("acme", "idle");
-        await harness.SendAsync(key, "e1", "1");
-        await harness.SendAsync(key, "e2", "2");
+        // Both first events in one delivery: two separate sends could straddle an idle collection on a slow machine.
+        await harness.Client.DeliverAsync(key,
+            [new NewInboxMessage("e1", "test.event", "1"u8.ToArray()), new NewInboxMessage("e2", "test.event", "2"u8.ToArray())], CancellationToken.None);
         await Eventually.TrueAsync(() => harness.Log.EventsOf(key).Count == 2, "two events processed");
 
         await Eventually.TrueAsync(() => harness.Runtime.ActivationCount == 0, "idle activation collected");

@@ -113,6 +113,8 @@ public sealed class ChatwootBotTests
         var ack = JsonNode.Parse(await again.Content.ReadAsStringAsync())!;
         Assert.Equal(1, ack["duplicates"]!.GetValue<int>());
 
+        // The answer itself is waited for in its own conversation; the barrier in another one only bounds the "no second answer" check.
+        await world.WaitChatwootAsync("messages");
         await world.PostOkAsync(P.Incoming("thanks", conversation: 89));
         await world.WaitChatwootAsync("messages", conversation: 89);
         await Task.Delay(200);
@@ -326,8 +328,9 @@ public sealed class ChatwootBotTests
         world.Chatwoot.On(r => r.Path.EndsWith("/toggle_typing_status", StringComparison.Ordinal), _ => LoopbackResponse.Json("{}").After(TimeSpan.FromSeconds(20)));
         var started = DateTimeOffset.UtcNow;
         await world.PostOkAsync(P.Incoming("hi"));
-        var reply = (await world.WaitChatwootAsync("messages", timeout: TimeSpan.FromSeconds(10)))[0];
-        Assert.True(reply.ReceivedAt - started < TimeSpan.FromSeconds(6), $"answered after {(reply.ReceivedAt - started).TotalSeconds:F1} s");
+        // The typing call hangs 20 s: an answer that waited for it could not arrive within these bounds, however slow the machine.
+        var reply = (await world.WaitChatwootAsync("messages", timeout: TimeSpan.FromSeconds(19)))[0];
+        Assert.True(reply.ReceivedAt - started < TimeSpan.FromSeconds(15), $"answered after {(reply.ReceivedAt - started).TotalSeconds:F1} s");
         // After the timeout the tenant's typing pauses: one attempt only, no "off" after a hanging "on".
         Assert.Single(world.Chatwoot.Requests, r => r.Path.EndsWith("/toggle_typing_status", StringComparison.Ordinal));
     }

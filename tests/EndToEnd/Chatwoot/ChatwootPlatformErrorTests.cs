@@ -40,14 +40,16 @@ public sealed class ChatwootPlatformErrorTests
         await world.PostOkAsync(P.Incoming("hi"));
         await world.WaitChatwootAsync("messages");
 
-        JsonElement parked = default;
-        for (var i = 0; i < 50; i++)
+        JsonElement parked;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/outbox/parked");
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "admin-secret");
             using var response = await world.Http.SendAsync(request);
             parked = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
             if (parked.GetArrayLength() > 0) break;
+            if (DateTime.UtcNow > deadline) Assert.Fail("Timed out after 20 s waiting for the reply to be parked");
             await Task.Delay(100);
         }
         var entry = Assert.Single(parked.EnumerateArray());

@@ -34,7 +34,8 @@ public sealed class ClusterProcessTests(ITestOutputHelper output)
         string[] common =
         [
             "--Conversations:Store:Provider=Postgres",
-            $"--Conversations:Store:ConnectionString={database.ConnectionString}",
+            // Every test class runs in parallel on one server: a silo or gateway needs far fewer sessions than the default 100.
+            $"--Conversations:Store:ConnectionString={database.ConnectionString};Maximum Pool Size=30",
             "--Conversations:Cluster:LeaseTtl=00:00:03",
             "--Conversations:Cluster:RenewInterval=00:00:00.5",
             "--Conversations:Cluster:LeaseMargin=00:00:01",

@@ -96,6 +96,8 @@ public sealed class ClusterFencingTests(ITestOutputHelper output)
         var a = await harness.StartSiloAsync();
         var b = await harness.StartSiloAsync();
         await harness.WaitForAllShardsOwnedAsync(Settle, a, b);
+        // All shards owned may still mean b owns nearly all of them; balanced, a holds about half of the 100 keys.
+        await ClusterHarness.WaitUntilAsync(() => Math.Abs(a.Ownership.Owned.Count - b.Ownership.Owned.Count) <= 1, Settle, "balanced shards");
         var key = Enumerable.Range(0, 100).Select(i => new ConversationKey("acme", $"h{i}")).First(a.Holds);
         var incarnation = a.Membership.Incarnation;
 
@@ -161,12 +163,14 @@ public sealed class ClusterFencingTests(ITestOutputHelper output)
         var pid = connection.ProcessID;
         await using var transaction = await connection.BeginTransactionAsync();
         await using (var command = new NpgsqlCommand("select txid_current()", connection, transaction)) await command.ExecuteScalarAsync();
-        await Task.Delay(TimeSpan.FromSeconds(1.6));
+        var idleSince = TimeProvider.System.GetTimestamp();
 
+        // Without the timeout the session would stay forever; with it, the server ends it about a second later.
         await using var observer = new NpgsqlConnection(database.ConnectionString);
         await observer.OpenAsync();
         await using var check = new NpgsqlCommand($"select count(*) from pg_stat_activity where pid = {pid}", observer);
-        Assert.Equal(0L, (long)(await check.ExecuteScalarAsync())!);
+        await ClusterHarness.WaitUntilAsync(async () => (long)(await check.ExecuteScalarAsync())! == 0, Settle, "the idle-in-transaction session killed by the server");
+        output.WriteLine($"session killed {TimeProvider.System.GetElapsedTime(idleSince).TotalMilliseconds:F0} ms after its transaction went idle");
         await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
             await using var command = new NpgsqlCommand("select 1", connection, transaction);

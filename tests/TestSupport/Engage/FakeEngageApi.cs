@@ -33,6 +33,7 @@ public sealed class FakeEngageApi : IAsyncDisposable
     private readonly Dictionary<string, JsonObject> _users = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Queue<TimeSpan> _window = new();
+    private readonly ConcurrentDictionary<int, int> _answered = new();
     private int _sequence;
     private int _rateLimited;
 
@@ -59,6 +60,9 @@ public sealed class FakeEngageApi : IAsyncDisposable
 
     /// <summary>How many requests were answered 429 by <see cref="RateLimit"/>.</summary>
     public int RateLimited => Volatile.Read(ref _rateLimited);
+
+    /// <summary>How many requests were answered with this status (by the rate limit, an injected failure or the API itself).</summary>
+    public int AnsweredWith(int status) => _answered.GetValueOrDefault(status);
 
     public static async Task<FakeEngageApi> StartAsync(string token = "engage-token")
     {
@@ -223,6 +227,7 @@ public sealed class FakeEngageApi : IAsyncDisposable
         if (Latency > TimeSpan.Zero) await Task.Delay(Latency);
 
         var (status, body) = Answer(recorded);
+        _answered.AddOrUpdate(status, 1, (_, n) => n + 1);
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json; charset=utf-8";
         await context.Response.WriteAsync(body);

@@ -1,12 +1,10 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Conversations.TestSupport.Postgres;
 
 /// <summary>
 /// A PostgreSQL server of the test's own (initdb into a temporary directory, fsync off, 127.0.0.1 on
-/// a free port), for tests that restart the server and so must not share one with other tests.
+/// a random port, retried when taken), for tests that restart the server and so must not share one with other tests.
 /// Runs the server as the postgres user when the tests run as root (as ./test.sh does).
 /// </summary>
 public sealed class PrivatePostgresServer : IAsyncDisposable
@@ -32,10 +30,26 @@ public sealed class PrivatePostgresServer : IAsyncDisposable
         if (bin is null) throw new InvalidOperationException("PostgreSQL binaries not found under /usr/lib/postgresql (./test.sh installs the Debian package).");
         var root = Directory.CreateTempSubdirectory("conversations-pg-").FullName;
         await RunAsync("chown", $"postgres {root}", asPostgres: false);
-        var server = new PrivatePostgresServer(bin, root, FreePort());
-        await server.RunPgAsync("initdb", $"-D {root}/data -A trust -U postgres");
-        await server.RunPgAsync("pg_ctl", $"-D {root}/data -w -l {root}/log -o \"{server.ServerOptions}\" start");
-        return server;
+        await RunAsync(Path.Combine(bin, "initdb"), $"-D {root}/data -A trust -U postgres", asPostgres: true);
+        // A port below the ephemeral range (32768-60999), so no outgoing connection holds it; another
+        // listener may (the shared test server draws from the same range), so a failed start tries another.
+        const int attempts = 8;
+        for (var attempt = 1; ; attempt++)
+        {
+            var server = new PrivatePostgresServer(bin, root, Random.Shared.Next(20000, 32000));
+            try
+            {
+                await server.RunPgAsync("pg_ctl", $"-D {root}/data -w -l {root}/log -o \"{server.ServerOptions}\" start");
+                return server;
+            }
+            catch (InvalidOperationException) when (attempt < attempts) { }
+            catch (InvalidOperationException ex)
+            {
+                var log = File.Exists($"{root}/log") ? await File.ReadAllTextAsync($"{root}/log") : "";
+                Directory.Delete(root, recursive: true);
+                throw new InvalidOperationException($"PostgreSQL did not start in {attempts} attempts: {ex.Message}\n{log}", ex);
+            }
+        }
     }
 
     private string ServerOptions => $"-p {_port} -k {_root} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
@@ -58,13 +72,6 @@ public sealed class PrivatePostgresServer : IAsyncDisposable
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         if (process.ExitCode != 0) throw new InvalidOperationException($"{file} {arguments} failed ({process.ExitCode}): {await output}{await error}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

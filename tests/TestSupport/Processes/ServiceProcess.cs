@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 using Xunit;
@@ -8,23 +7,30 @@ using Xunit;
 namespace Conversations.TestSupport.Processes;
 
 /// <summary>
-/// A real executable of the solution (silo or gateway) in its own process on a free loopback port,
-/// with its output captured for failure messages.
+/// A real executable of the solution (silo or gateway) in its own process, listening on a loopback
+/// port the process binds itself (<c>--urls http://127.0.0.1:0</c>, so no port picked here can be taken
+/// in between), read from its "Now listening on:" log line; its output is captured for failure messages.
 /// </summary>
 public sealed class ServiceProcess : IDisposable
 {
+    private const string ListeningLine = "Now listening on: ";
+
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource<Uri> _address = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ServiceProcess(string name, Process process, Uri address)
+    private ServiceProcess(string name, Process process)
     {
         Name = name;
         _process = process;
-        Address = address;
     }
 
     public string Name { get; }
-    public Uri Address { get; }
+
+    /// <summary>The address the process listens on, known once it logged it (<see cref="WaitHealthyAsync"/> waits for it).</summary>
+    public Uri Address => _address.Task.IsCompletedSuccessfully
+        ? _address.Task.Result
+        : throw new InvalidOperationException($"{Name} has not reported its listening address yet; call WaitHealthyAsync first.");
     public int Id => _process.Id;
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
@@ -40,15 +46,18 @@ public sealed class ServiceProcess : IDisposable
     /// <param name="project">"Silo" or "Gateway": runs src/{project}'s build output.</param>
     public static ServiceProcess Start(string name, string project, IEnumerable<string> args)
     {
-        var address = new Uri($"http://127.0.0.1:{FreePort()}");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Dll(project));
         start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(address.ToString().TrimEnd('/'));
+        start.ArgumentList.Add("http://127.0.0.1:0");
+        // The "Now listening on:" line, whatever level the test sets for the rest.
+        start.ArgumentList.Add("--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information");
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        // Plain console lines (no colour codes) to parse.
+        start.Environment["DOTNET_SYSTEM_CONSOLE_ALLOW_ANSI_COLOR_REDIRECTION"] = "0";
         var process = new Process { StartInfo = start };
-        var started = new ServiceProcess(name, process, address);
+        var started = new ServiceProcess(name, process);
         process.OutputDataReceived += (_, e) => started.Append(e.Data);
         process.ErrorDataReceived += (_, e) => started.Append(e.Data);
         process.Start();
@@ -60,11 +69,17 @@ public sealed class ServiceProcess : IDisposable
     /// <summary>Waits until <c>/healthz</c> answers 200; fails with the process's output if it exits or takes too long.</summary>
     public async Task WaitHealthyAsync(TimeSpan timeout)
     {
-        using var http = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(2) };
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited) throw new InvalidOperationException($"{Name} exited with {_process.ExitCode} before it was healthy:\n{Output}");
+            if (!_address.Task.IsCompleted)
+            {
+                await Task.Delay(100);
+                continue;
+            }
+            http.BaseAddress ??= Address;
             try
             {
                 using var response = await http.GetAsync("/healthz");
@@ -113,13 +128,10 @@ public sealed class ServiceProcess : IDisposable
     {
         if (line is null) return;
         lock (_output) _output.AppendLine(line);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        // "      Now listening on: http://127.0.0.1:41234" (the console logger's message line).
+        var at = line.IndexOf(ListeningLine, StringComparison.Ordinal);
+        if (at >= 0 && Uri.TryCreate(line[(at + ListeningLine.Length)..].Trim(), UriKind.Absolute, out var address))
+            _address.TrySetResult(address);
     }
 
     /// <summary>src/{project}'s build output in this test run's configuration; the copy next to the tests otherwise.</summary>

@@ -82,6 +82,8 @@ public sealed class ClusterHarness : IAsyncDisposable
             Timeout = 2,
             CommandTimeout = 5,
             CancellationTimeout = 500,
+            // Every test class runs in parallel on one server: a silo needs far fewer sessions than the default 100.
+            MaxPoolSize = 30,
         };
         var settings = new Dictionary<string, string?>(Settings)
         {
