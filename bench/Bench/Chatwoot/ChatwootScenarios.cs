@@ -31,7 +31,7 @@ public static class ChatwootScenarios
         var aiMs = Args.Int(args, "ai-ms", 2000);
         var minThreads = Args.Int(args, "min-threads", 0);
         if (minThreads > 0) ThreadPool.SetMinThreads(minThreads, minThreads);
-        await using var world = await BenchWorld.StartAsync(aiMs, typing: !args.Contains("no-typing"));
+        await using var world = await BenchWorld.StartAsync(aiMs, typing: !args.Contains("no-typing"), extraSettings: SiloSettings(args));
         if (args.Contains("open")) world.Status = "open";
 
         await world.WarmUpAsync(Args.Int(args, "warmup", 4000), aiMs);
@@ -167,10 +167,13 @@ public static class ChatwootScenarios
     private static async Task<BenchWorld> StartWarmWorldAsync(string[] args, int aiMs)
     {
         var externalAi = args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2 && p[0] == "ai").Select(p => new Uri(p[1])).FirstOrDefault();
-        var world = await BenchWorld.StartAsync(aiMs, typing: !args.Contains("no-typing"), externalAi);
+        var world = await BenchWorld.StartAsync(aiMs, typing: !args.Contains("no-typing"), externalAi, SiloSettings(args));
         await world.WarmUpAsync(Args.Int(args, "warmup", 4000), aiMs);
         return world;
     }
+
+    /// <summary>Arguments of the form <c>--Conversations:...=value</c> go to the silo as they are.</summary>
+    private static string[] SiloSettings(string[] args) => [.. args.Where(a => a.StartsWith("--", StringComparison.Ordinal))];
 
     private static double Pct(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
 
@@ -205,7 +208,7 @@ public static class ChatwootScenarios
         public long AiCalls() => Interlocked.Read(ref _aiCalls);
 
         /// <param name="typing">False: the fake Chatwoot refuses toggle_typing_status like versions before PR #13705 (the bot stops trying).</param>
-        public static async Task<BenchWorld> StartAsync(int aiMs, bool typing = true, Uri? externalAi = null)
+        public static async Task<BenchWorld> StartAsync(int aiMs, bool typing = true, Uri? externalAi = null, string[]? extraSettings = null)
         {
             var world = new BenchWorld();
             world._chatwoot = await LightFake.StartAsync(path =>
@@ -246,7 +249,7 @@ public static class ChatwootScenarios
                 "--Conversations:Ai:Resilience:BreakerMinimumThroughput=1000000",
                 "--Conversations:Platforms:Http:BreakerMinimumThroughput=1000000",
             ];
-            world._silo = SiloApp.Build(settings);
+            world._silo = SiloApp.Build([.. settings, .. extraSettings ?? []]);
             await world._silo.StartAsync();
             var address = world._silo.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             world._http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
