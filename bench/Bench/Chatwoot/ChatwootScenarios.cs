@@ -154,13 +154,23 @@ public static class ChatwootScenarios
         })).ToList();
         while (clock.Elapsed < measureFrom) await Task.Delay(10);
         repliesAtMeasureStart = Interlocked.Read(ref replies);
+        using var sampler = args.Contains("alloc-profile") ? new Diagnostics.AllocationSampler() : null;
+        sampler?.Start();
+        var allocatedAtMeasureStart = GC.GetTotalAllocatedBytes();
+        var gcsAtMeasureStart = GC.CollectionCount(0);
         var measureStart = clock.Elapsed;
         await Task.WhenAll(loops);
         var window = clock.Elapsed - measureStart;
-        var steady = (Interlocked.Read(ref replies) - repliesAtMeasureStart) / window.TotalSeconds;
+        var answeredInWindow = Interlocked.Read(ref replies) - repliesAtMeasureStart;
+        var steady = answeredInWindow / window.TotalSeconds;
+        var allocatedPerAnswer = (GC.GetTotalAllocatedBytes() - allocatedAtMeasureStart) / (double)Math.Max(1, answeredInWindow);
+        var gcs = GC.CollectionCount(0) - gcsAtMeasureStart;
         var ideal = conversations / (aiMs / 1000.0);
         Console.WriteLine($"chatwoot-sustained: {conversations:N0} conversations in a closed loop for {seconds} s, AI answers in {aiMs} ms, {Environment.ProcessorCount} cores");
         Console.WriteLine($"  steady state (from {measureStart.TotalSeconds:F1} s): {steady:N0} answers/s = {100 * steady / ideal:F0}% of {conversations:N0} / {aiMs / 1000.0:0.#} s; {failed} webhooks not 200");
+        Console.WriteLine($"  allocated {allocatedPerAnswer / 1024:N0} KiB per answer (this process: silo, fake Chatwoot, load generator), {gcs} gen0 GCs in the window");
+        sampler?.Stop();
+        sampler?.Print();
     }
 
     /// <summary>The silo with its fakes (the AI in another process with <c>ai=URL</c>), warmed up.</summary>
@@ -283,36 +293,41 @@ public static class ChatwootScenarios
             }
         }
 
+        /// <summary>A message_created webhook body, written straight to UTF-8 (the load generator shares the CPU with the silo).</summary>
         public byte[] Incoming(int conversation, long messageId, string text)
         {
             var now = DateTimeOffset.UtcNow;
-            var payload = new JsonObject
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+            using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
             {
-                ["account"] = new JsonObject { ["id"] = 7, ["name"] = "Bench" },
-                ["content_attributes"] = new JsonObject(),
-                ["content_type"] = "text",
-                ["content"] = text,
-                ["conversation"] = new JsonObject
-                {
-                    ["channel"] = "Channel::WebWidget",
-                    ["id"] = conversation,
-                    ["inbox_id"] = 12,
-                    ["messages"] = new JsonArray(),
-                    ["labels"] = new JsonArray(),
-                    ["meta"] = new JsonObject { ["sender"] = new JsonObject { ["id"] = conversation, ["name"] = $"Customer {conversation}", ["type"] = "contact" } },
-                    ["status"] = Status,
-                    ["custom_attributes"] = new JsonObject(),
-                    ["updated_at"] = now.ToUnixTimeMilliseconds() / 1000.0,
-                },
-                ["created_at"] = now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
-                ["id"] = messageId,
-                ["inbox"] = new JsonObject { ["id"] = 12, ["name"] = "Website Chat" },
-                ["message_type"] = "incoming",
-                ["private"] = false,
-                ["sender"] = new JsonObject { ["id"] = conversation, ["name"] = $"Customer {conversation}" },
-                ["event"] = "message_created",
-            };
-            return Encoding.UTF8.GetBytes(payload.ToJsonString());
+                json.WriteStartObject();
+                json.WriteStartObject("account"); json.WriteNumber("id", 7); json.WriteString("name", "Bench"); json.WriteEndObject();
+                json.WriteStartObject("content_attributes"); json.WriteEndObject();
+                json.WriteString("content_type", "text");
+                json.WriteString("content", text);
+                json.WriteStartObject("conversation");
+                json.WriteString("channel", "Channel::WebWidget");
+                json.WriteNumber("id", conversation);
+                json.WriteNumber("inbox_id", 12);
+                json.WriteStartArray("messages"); json.WriteEndArray();
+                json.WriteStartArray("labels"); json.WriteEndArray();
+                json.WriteStartObject("meta"); json.WriteStartObject("sender");
+                json.WriteNumber("id", conversation); json.WriteString("name", $"Customer {conversation}"); json.WriteString("type", "contact");
+                json.WriteEndObject(); json.WriteEndObject();
+                json.WriteString("status", Status);
+                json.WriteStartObject("custom_attributes"); json.WriteEndObject();
+                json.WriteNumber("updated_at", now.ToUnixTimeMilliseconds() / 1000.0);
+                json.WriteEndObject();
+                json.WriteString("created_at", now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+                json.WriteNumber("id", messageId);
+                json.WriteStartObject("inbox"); json.WriteNumber("id", 12); json.WriteString("name", "Website Chat"); json.WriteEndObject();
+                json.WriteString("message_type", "incoming");
+                json.WriteBoolean("private", false);
+                json.WriteStartObject("sender"); json.WriteNumber("id", conversation); json.WriteString("name", $"Customer {conversation}"); json.WriteEndObject();
+                json.WriteString("event", "message_created");
+                json.WriteEndObject();
+            }
+            return buffer.WrittenSpan.ToArray();
         }
 
         public async Task<int> FireAsync(byte[] body)

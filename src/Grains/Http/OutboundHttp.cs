@@ -20,6 +20,9 @@ public static class OutboundHttp
             // One handler for the life of the process: the cap holds for the whole process, and
             // PooledConnectionLifetime (not handler rotation) takes care of DNS.
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            // The factory's per-request log lines and scopes cost allocations on every call; the
+            // outbox relay and the AI pipeline log what matters (failures, retries, parking).
+            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(services => CreateHandler(maxConnectionsPerServer(services)))
             .AddHttpMessageHandler(() => new PreferHttp2Handler());
 

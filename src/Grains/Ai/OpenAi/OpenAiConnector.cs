@@ -1,6 +1,7 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Http.Json;
+using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Conversations.Grains.Conversation;
@@ -19,6 +20,22 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
     public const string HandoffMarker = "[HANDOFF]";
     public const string DefaultModel = "gpt-4o-mini";
     public const string DefaultSystemPrompt = "You are a helpful, concise customer-support assistant. Answer in the customer's language. Never invent order details or policies you were not given.";
+
+    /// <summary>The <c>tools</c> array offering <see cref="HandoffTool"/>, serialized once.</summary>
+    private static readonly byte[] HandoffTools = JsonSerializer.SerializeToUtf8Bytes(new JsonArray(new JsonObject
+    {
+        ["type"] = "function",
+        ["function"] = new JsonObject
+        {
+            ["name"] = HandoffTool,
+            ["description"] = "Hand the conversation to a human support agent when you cannot help, the customer asks for a person, or the request needs a human decision.",
+            ["parameters"] = new JsonObject
+            {
+                ["type"] = "object",
+                ["properties"] = new JsonObject { ["reason"] = new JsonObject { ["type"] = "string", ["description"] = "Why a human is needed, in one sentence." } },
+            },
+        },
+    }));
 
     private readonly ConcurrentDictionary<string, bool> _noTools = new(StringComparer.Ordinal);
 
@@ -41,31 +58,46 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
 
     private async Task<HttpResponseMessage> PostAsync(AiRequest request, bool tools, CancellationToken cancellationToken)
     {
-        var body = new JsonObject
-        {
-            ["model"] = request.Tenant.Ai.Model ?? DefaultModel,
-            ["messages"] = Messages(request, tools),
-        };
-        if (tools)
-        {
-            body["tools"] = new JsonArray(new JsonObject
-            {
-                ["type"] = "function",
-                ["function"] = new JsonObject
-                {
-                    ["name"] = HandoffTool,
-                    ["description"] = "Hand the conversation to a human support agent when you cannot help, the customer asks for a person, or the request needs a human decision.",
-                    ["parameters"] = new JsonObject
-                    {
-                        ["type"] = "object",
-                        ["properties"] = new JsonObject { ["reason"] = new JsonObject { ["type"] = "string", ["description"] = "Why a human is needed, in one sentence." } },
-                    },
-                },
-            });
-        }
-        var message = new HttpRequestMessage(HttpMethod.Post, CompletionsUri(request.Tenant.Ai)) { Content = JsonContent.Create(body) };
+        var message = new HttpRequestMessage(HttpMethod.Post, CompletionsUri(request.Tenant.Ai)) { Content = RequestBody(request, tools) };
         AiHttp.Authorize(message, request.Tenant.Ai);
         using (message) return await httpClients.CreateClient(AiHttp.HttpClientName).SendAsync(message, cancellationToken);
+    }
+
+    /// <summary>The Chat Completions request, written straight to UTF-8 (no JSON tree per call; the transcript can be long).</summary>
+    private static ByteArrayContent RequestBody(AiRequest request, bool tools)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("model", request.Tenant.Ai.Model ?? DefaultModel);
+            json.WriteStartArray("messages");
+            WriteMessage(json, "system", SystemPrompt(request, tools));
+            foreach (var entry in request.Transcript)
+            {
+                if (entry.Role == TranscriptRole.Customer) WriteMessage(json, "user", entry.Text);
+                else if (entry.Role == TranscriptRole.Bot) WriteMessage(json, "assistant", entry.Text);
+                else WriteMessage(json, "assistant", $"(human agent {entry.Author}) {entry.Text}");
+            }
+            json.WriteEndArray();
+            if (tools)
+            {
+                json.WritePropertyName("tools");
+                json.WriteRawValue(HandoffTools, skipInputValidation: true);
+            }
+            json.WriteEndObject();
+        }
+        var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        return content;
+
+        static void WriteMessage(Utf8JsonWriter json, string role, string content)
+        {
+            json.WriteStartObject();
+            json.WriteString("role", role);
+            json.WriteString("content", content);
+            json.WriteEndObject();
+        }
     }
 
     /// <summary>Ai:Endpoint may be the server ("http://host:8000"), its API base (".../v1") or the full completions URL.</summary>
@@ -77,7 +109,7 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
             : AiHttp.Resolve(ai, "/chat/completions");
     }
 
-    private static JsonArray Messages(AiRequest request, bool tools)
+    private static string SystemPrompt(AiRequest request, bool tools)
     {
         var system = request.Tenant.Ai.SystemPrompt ?? DefaultSystemPrompt;
         if (request.Purpose == AiPurpose.Assist)
@@ -86,18 +118,7 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
             system += $"\nIf the customer needs a human agent, answer with a line that starts with {HandoffMarker} followed by the reason.";
         var context = AiHttp.ContextText(request.Context);
         if (context.Length > 0) system += "\n\n" + context;
-
-        var messages = new JsonArray(new JsonObject { ["role"] = "system", ["content"] = system });
-        foreach (var entry in request.Transcript)
-        {
-            messages.Add(entry.Role switch
-            {
-                TranscriptRole.Customer => new JsonObject { ["role"] = "user", ["content"] = entry.Text },
-                TranscriptRole.Bot => new JsonObject { ["role"] = "assistant", ["content"] = entry.Text },
-                _ => new JsonObject { ["role"] = "assistant", ["content"] = $"(human agent {entry.Author}) {entry.Text}" },
-            });
-        }
-        return messages;
+        return system;
     }
 
     private async ValueTask<AiReply> ParseAsync(HttpResponseMessage response, CancellationToken cancellationToken)
