@@ -19,8 +19,8 @@ public static class Program
         ["cluster-rebalance"] = ("a third silo joins two under load: time to balance, message waits [rate=500 conversations=2000 stable=30 interval=10]", Postgres.ClusterRebalanceScenario.RunAsync),
         ["engage-burst"] = ("Engage: a burst over many threads through gateway, grains and the rate-limited REST client against the fake Engage API, then steady-state calls per message [threads=500 messages=2000 customers=100 rpm=450 steady=200]", EngageBurstScenario.RunAsync),
         ["chatwoot-ack"] = ("webhook ack latency at a fixed rate, slow fake AI, real silo [rate=1000 seconds=10 conversations=2000 ai-ms=2000]", ChatwootScenarios.AckLatencyAsync),
-        ["chatwoot-concurrent"] = ("N conversations at once, each waiting on a slow fake AI [conversations=10000 ai-ms=2000 senders=64]", ChatwootScenarios.ConcurrentAsync),
-        ["chatwoot-sustained"] = ("N conversations in a closed loop, each always waiting on a slow fake AI [conversations=10000 ai-ms=2000 seconds=20 ai=URL]", ChatwootScenarios.SustainedAsync),
+        ["chatwoot-concurrent"] = ("N conversations at once, each waiting on a slow fake AI [conversations=10000 ai-ms=2000 senders=64 ai=URL no-typing --Conversations:...=value]", ChatwootScenarios.ConcurrentAsync),
+        ["chatwoot-sustained"] = ("N conversations in a closed loop, each always waiting on a slow fake AI [conversations=10000 ai-ms=2000 seconds=20 ai=URL no-typing alloc-profile --Conversations:...=value]", ChatwootScenarios.SustainedAsync),
         ["fake-ai"] = ("the slow fake AI alone, for chatwoot-concurrent ai=http://127.0.0.1:5099 [port=5099 ai-ms=2000]", Chatwoot.ChatwootScenarios.FakeAiAsync),
         ["runtime-latency"] = ("append-to-turn-start latency at a fixed rate [rate=10000 seconds=10 conversations=1000]", RuntimeScenarios.LatencyAsync),
     };
