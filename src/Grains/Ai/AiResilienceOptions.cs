@@ -17,7 +17,7 @@ public sealed class AiResilienceOptions
     /// <summary>
     /// Open connections per AI server at most (0, the default: no cap). A slow LLM over HTTP/1.1 needs one
     /// connection per call in flight, so a cap queues calls (inside Ai:Timeout); set it when the process's
-    /// file limit is lower than the peak of concurrent AI calls. HTTP/2 servers (TLS) multiplex instead.
+    /// file limit is lower than the peak of concurrent AI calls. HTTP/2 servers (TLS) multiplex instead, and the cap does not apply to them.
     /// </summary>
     public int MaxConnectionsPerServer { get; set; }
 

@@ -6,8 +6,8 @@ namespace Conversations.Grains.Http;
 /// <summary>
 /// How outbound clients (AI engines, platform APIs) hold connections. A burst of thousands of replies
 /// must not open thousands of sockets to one platform (each is a file descriptor on both sides), so
-/// requests beyond the per-server cap wait for a free connection. Over TLS, HTTP/2 is offered so many
-/// calls share one connection; plain http stays HTTP/1.1.
+/// requests beyond the per-server cap wait for a free connection (the cap counts HTTP/1.1 connections;
+/// over TLS, HTTP/2 is offered and many calls share one connection). Plain http stays HTTP/1.1.
 /// </summary>
 public static class OutboundHttp
 {
@@ -32,6 +32,9 @@ public static class OutboundHttp
         PooledConnectionLifetime = ConnectionLifetime,
         EnableMultipleHttp2Connections = true,
         AutomaticDecompression = DecompressionMethods.None,
+        // One handler serves every tenant for the life of the process: no shared cookie jar
+        // (session or load-balancer cookies of one host must not follow every tenant forever).
+        UseCookies = false,
     };
 
     /// <summary>Asks for HTTP/2 and accepts less: TLS servers negotiate it (ALPN), plain http keeps HTTP/1.1.</summary>

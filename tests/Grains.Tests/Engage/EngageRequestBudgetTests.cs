@@ -93,6 +93,37 @@ public sealed class EngageRequestBudgetTests
         Assert.InRange(await GrantedInAMinuteAsync(budget, clock), 140, 150);
     }
 
+    [Fact]
+    public async Task When_the_share_changes_queued_requests_keep_their_slots_and_new_ones_line_up_behind_them()
+    {
+        var clock = new ManualTimerClock();
+        var share = new SettableShare { Fraction = 0.25 }; // 112/min: burst 3, then one slot every ~0.55 s
+        var budget = new EngageRequestBudget(450, clock, share);
+        var grants = new List<(string Name, DateTimeOffset At)>();
+        async Task Request(string name)
+        {
+            await budget.AcquireAsync(CancellationToken.None);
+            lock (grants) grants.Add((name, clock.GetUtcNow()));
+        }
+        var queued = Enumerable.Range(0, 40).Select(i => Request($"a{i}")).ToList();
+        await AdvanceAsync(clock, queued, TimeSpan.FromSeconds(2));
+
+        // Another silo left: this one now owns everything. Newcomers must not overtake the queue
+        // (that would double this silo's rate while the old slots still fire).
+        share.Fraction = 1;
+        var later = Enumerable.Range(0, 10).Select(i => Request($"b{i}")).ToList();
+        List<Task> all = [.. queued, .. later];
+        var started = clock.GetUtcNow();
+        while (all.Any(t => !t.IsCompleted)) await AdvanceAsync(clock, all, TimeSpan.FromSeconds(1));
+
+        Assert.Equal(50, grants.Count);
+        var lastQueued = grants.Where(g => g.Name.StartsWith('a')).Max(g => g.At);
+        var firstLater = grants.Where(g => g.Name.StartsWith('b')).Min(g => g.At);
+        Assert.True(lastQueued <= firstLater, $"a newcomer started at {firstLater:ss.fff}, before the queue's last slot at {lastQueued:ss.fff}");
+        // The queue drained on its old slots (~37 * 0.55 s after the first 2 s), the newcomers right behind at 435/min.
+        Assert.InRange((clock.GetUtcNow() - started).TotalSeconds, 17, 22);
+    }
+
     /// <summary>Queues more requests than a minute allows, counts the grants in one minute, then drains the rest.</summary>
     private static async Task<int> GrantedInAMinuteAsync(EngageRequestBudget budget, ManualTimerClock clock)
     {

@@ -106,9 +106,9 @@ internal static class EngageEventClassifier
     private static string? Text(EngageWebhookEvent e)
     {
         var body = e.Meta("body");
-        var text = body is null ? "" : PlainText.Cap(PlainText.Normalize(body, e.Meta("body_input_format") == "html"), MaxTextLength);
+        var text = body is null ? "" : PlainText.Normalize(body, e.Meta("body_input_format") == "html");
         if (e.MetaBool("has_attachment") == true) text += (text.Length > 0 ? "\n" : "") + "[attachment]";
-        return text.Length > 0 ? text : null;
+        return text.Length > 0 ? PlainText.Cap(text, MaxTextLength) : null;
     }
 
     private static Dictionary<string, string> Ids(EngageWebhookEvent e, string threadId)

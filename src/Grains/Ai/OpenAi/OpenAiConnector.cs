@@ -64,7 +64,7 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
     }
 
     /// <summary>The Chat Completions request, written straight to UTF-8 (no JSON tree per call; the transcript can be long).</summary>
-    private static ByteArrayContent RequestBody(AiRequest request, bool tools)
+    private static ReadOnlyMemoryContent RequestBody(AiRequest request, bool tools)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var json = new Utf8JsonWriter(buffer))
@@ -87,7 +87,7 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
             }
             json.WriteEndObject();
         }
-        var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
+        var content = new ReadOnlyMemoryContent(buffer.WrittenMemory);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         return content;
 

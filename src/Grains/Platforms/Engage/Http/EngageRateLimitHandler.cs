@@ -1,7 +1,7 @@
 namespace Conversations.Grains.Platforms.Engage.Http;
 
 /// <summary>
-/// Innermost handler: waits for the tenant's budget before each attempt (so retries pay too), then
+/// Inside the read retries, outside the platform pipeline: waits for the tenant's budget before each attempt (so retries pay too), then
 /// applies the per-attempt timeout, which starts only once the request may leave (queueing is not a timeout).
 /// </summary>
 public sealed class EngageRateLimitHandler(EngageRequestBudgets budgets) : DelegatingHandler
