@@ -17,6 +17,7 @@ public static class Program
         ["postgres-ingest"] = ("durable appends/s and ack latency on PostgreSQL, open loop [rate=3000 seconds=10 conversations=5000 batch=256 writers=4; batch=1: no group commit]", Postgres.PostgresIngestScenario.RunAsync),
         ["gateway-ingest"] = ("webhooks/s and 200-after-commit latency through one standalone gateway on PostgreSQL [rate=3000 seconds=10]", Postgres.GatewayIngestScenario.RunAsync),
         ["cluster-rebalance"] = ("a third silo joins two under load: time to balance, message waits [rate=500 conversations=2000 stable=30 interval=10]", Postgres.ClusterRebalanceScenario.RunAsync),
+        ["postgres-soak"] = ("churn over time on PostgreSQL: live/dead tuples and sizes of inbox, outbox, conversation [rate=1000 seconds=300 conversations=5000 sample=30 dedupe-minutes=1]", Postgres.PostgresSoakScenario.RunAsync),
         ["engage-burst"] = ("Engage: a burst over many threads through gateway, grains and the rate-limited REST client against the fake Engage API, then steady-state calls per message [threads=500 messages=2000 customers=100 rpm=450 steady=200]", EngageBurstScenario.RunAsync),
         ["chatwoot-ack"] = ("webhook ack latency at a fixed rate, slow fake AI, real silo [rate=1000 seconds=10 conversations=2000 ai-ms=2000]", ChatwootScenarios.AckLatencyAsync),
         ["chatwoot-concurrent"] = ("N conversations at once, each waiting on a slow fake AI [conversations=10000 ai-ms=2000 senders=64 ai=URL no-typing --Conversations:...=value]", ChatwootScenarios.ConcurrentAsync),

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using Conversations.Bench.Runtime;
+using Conversations.Runtime;
+using Conversations.Runtime.Cluster;
+using Conversations.Runtime.Store.Postgres;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Conversations.Bench.Postgres;
+
+/// <summary>
+/// Churn over time: one silo on PostgreSQL takes a steady stream of messages; every turn rewrites
+/// its conversation's state and sends one action, so inbox, outbox and conversation rows are
+/// inserted, updated and (after the dedupe window) deleted all the time. Samples live and dead
+/// tuples and table sizes, to show that autovacuum and retention keep bloat bounded.
+/// Needs CONVERSATIONS_BENCH_PG (or CONVERSATIONS_TEST_PG).
+/// </summary>
+public static class PostgresSoakScenario
+{
+    public static async Task RunAsync(string[] args)
+    {
+        var rate = Args.Int(args, "rate", 1000);
+        var seconds = Args.Int(args, "seconds", 300);
+        var conversations = Args.Int(args, "conversations", 5000);
+        var sampleEvery = Args.Int(args, "sample", 30);
+        var window = Args.Int(args, "dedupe-minutes", 1);
+        var server = Environment.GetEnvironmentVariable("CONVERSATIONS_BENCH_PG") ?? Environment.GetEnvironmentVariable("CONVERSATIONS_TEST_PG")
+            ?? throw new InvalidOperationException("Set CONVERSATIONS_BENCH_PG (or CONVERSATIONS_TEST_PG) to an Npgsql connection string.");
+        var database = $"bench_soak_{Guid.NewGuid():N}"[..36];
+        await ExecuteAsync(server, $"create database {database}");
+        var connectionString = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+        IHost? silo = null;
+        try
+        {
+            await using var source = PostgresDataSourceFactory.Create(new PostgresStoreOptions { ConnectionString = connectionString });
+            await new PostgresSchemaMigrator(source, NullLogger<PostgresSchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
+            await using var batcher = new InboxAppendBatcher(source, 1024, 256, 4);
+            var client = new PostgresClusterClient(batcher);
+            silo = await StartSiloAsync(new Dictionary<string, string?>
+            {
+                ["Conversations:Store:Provider"] = "Postgres",
+                ["Conversations:Store:ConnectionString"] = connectionString,
+                ["Conversations:Store:DedupeWindow"] = TimeSpan.FromMinutes(window).ToString(),
+                ["Conversations:Store:RetentionInterval"] = "00:00:10",
+            });
+            while (silo.Services.GetRequiredService<ShardOwnershipTable>().Owned.Count < 1024) await Task.Delay(100);
+
+            Console.WriteLine($"postgres-soak: {rate} msg/s over {conversations:N0} conversations for {seconds} s; each turn rewrites state and sends one action; dedupe window {window} min, retention every 10 s");
+            Console.WriteLine("  time   table          live      dead   size MiB  last autovacuum");
+            var keys = Enumerable.Range(0, conversations).Select(i => new ConversationKey("bench", $"c{i}")).ToArray();
+            var clock = Stopwatch.StartNew();
+            var sent = 0L;
+            var nextSample = TimeSpan.Zero;
+            while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+            {
+                var due = (long)(clock.Elapsed.TotalSeconds * rate);
+                for (; sent < due; sent++)
+                    _ = client.DeliverAsync(keys[sent % keys.Length], [new NewInboxMessage($"m{sent}", "bench", new byte[64])], CancellationToken.None).AsTask();
+                if (clock.Elapsed >= nextSample)
+                {
+                    await SampleAsync(connectionString, clock.Elapsed);
+                    nextSample += TimeSpan.FromSeconds(sampleEvery);
+                }
+                await Task.Delay(5);
+            }
+            await SampleAsync(connectionString, clock.Elapsed);
+            Console.WriteLine($"  offered {sent:N0} messages");
+        }
+        finally
+        {
+            if (silo is not null)
+            {
+                await silo.StopAsync();
+                silo.Dispose();
+            }
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            await ExecuteAsync(server, $"drop database if exists {database} with (force)");
+        }
+    }
+
+    private static async Task SampleAsync(string connectionString, TimeSpan at)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("""
+            select relname, n_live_tup, n_dead_tup, pg_total_relation_size(relid) / 1048576.0,
+                   coalesce(to_char(greatest(last_autovacuum, last_vacuum), 'HH24:MI:SS'), '-')
+            from pg_stat_user_tables where relname in ('inbox', 'outbox', 'conversation') order by relname
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            Console.WriteLine($"  {at.TotalSeconds,4:F0} s  {reader.GetString(0),-12} {reader.GetInt64(1),8:N0} {reader.GetInt64(2),9:N0} {reader.GetDecimal(3),9:F1}  {reader.GetString(4)}");
+    }
+
+    private static async Task<IHost> StartSiloAsync(Dictionary<string, string?> settings)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSingleton<IConversationGrainFactory>(new ChurningGrainFactory());
+        builder.Services.AddSingleton<IOutboxSender, NoopSender>();
+        builder.Services.AddConversationsRuntime(builder.Configuration);
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    /// <summary>Every turn: new state (a counter and 200 bytes, like a short transcript) and one action.</summary>
+    private sealed class ChurningGrainFactory : IConversationGrainFactory
+    {
+        public IConversationGrain Create(ConversationKey key, ReadOnlyMemory<byte> committedState) => new Grain(committedState.Length >= 8 ? BitConverter.ToInt64(committedState.Span) : 0);
+
+        private sealed class Grain(long turns) : IConversationGrain
+        {
+            public ValueTask<TurnResult> RunTurnAsync(TurnContext turn, CancellationToken cancellationToken)
+            {
+                turns++;
+                var state = new byte[208];
+                BitConverter.TryWriteBytes(state, turns);
+                return ValueTask.FromResult(new TurnResult(state, [new NewOutboxMessage("bench.reply", new byte[128])]));
+            }
+        }
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
