@@ -31,6 +31,7 @@ public sealed partial class ClusterCoordinator : IHostedLifecycleService, IDispo
     private long _stableSince;
     private long _lastRebalance;
     private long _lastRetention;
+    private Task _retention = Task.CompletedTask;
 
     public ClusterCoordinator(ClusterDatabase db, SiloMembership membership, ShardOwnershipTable table, PostgresConversationStore store,
         IOptions<ClusterOptions> options, IOptions<PostgresStoreOptions> storeOptions, TimeProvider time, ILogger<ClusterCoordinator> logger)
@@ -80,6 +81,7 @@ public sealed partial class ClusterCoordinator : IHostedLifecycleService, IDispo
         {
             try { await _loop; } catch (OperationCanceledException) { }
         }
+        await _retention; // cancelled with the loop; never throws
         var term = Interlocked.Exchange(ref _term, 0);
         if (resign && term != 0)
         {
@@ -172,12 +174,26 @@ public sealed partial class ClusterCoordinator : IHostedLifecycleService, IDispo
         }
         if (changed) await _db.NotifyAsync("shards", cancellationToken);
 
-        if (_time.GetElapsedTime(_lastRetention, now) >= _storeOptions.RetentionInterval)
+        // Retention runs beside the rounds, never inside one: a long sweep must not delay failover.
+        if (_retention.IsCompleted && _time.GetElapsedTime(_lastRetention, now) >= _storeOptions.RetentionInterval)
         {
             _lastRetention = now;
+            _retention = Task.Run(() => SweepExpiredAsync(cancellationToken), CancellationToken.None);
+        }
+    }
+
+    /// <summary>The retention sweep in flight (completed when none), for shutdown and tests.</summary>
+    public Task RetentionSweep => _retention;
+
+    private async Task SweepExpiredAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
             var (inbox, outbox) = await _store.DeleteExpiredAsync(_storeOptions.DedupeWindow, 5000, cancellationToken);
             if (inbox + outbox > 0) LogRetention(inbox, outbox);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { }
+        catch (Exception ex) { LogRetentionFailed(ex); }
     }
 
     /// <summary>No joins, drains or deaths for StableMembershipFor, no late heartbeat, no orphans, no handoff in flight.</summary>
@@ -224,4 +240,7 @@ public sealed partial class ClusterCoordinator : IHostedLifecycleService, IDispo
 
     [LoggerMessage(EventId = 2108, Level = LogLevel.Information, Message = "Retention deleted {Inbox} processed events and {Outbox} sent actions")]
     private partial void LogRetention(int inbox, int outbox);
+
+    [LoggerMessage(EventId = 2109, Level = LogLevel.Warning, Message = "Retention sweep failed; the next one retries")]
+    private partial void LogRetentionFailed(Exception exception);
 }

@@ -35,6 +35,9 @@ public sealed class ClusterHarness : IAsyncDisposable
     private InboxAppendBatcher Batcher { get; set; } = null!;
     public IReadOnlyList<TestSilo> Silos => _silos;
 
+    /// <summary>Npgsql's client-side command timeout for silos started from now on (short, so a cut network fails fast).</summary>
+    public int CommandTimeoutSeconds { get; set; } = 5;
+
     /// <summary>Test timings; a test may override any key before starting silos.</summary>
     public Dictionary<string, string?> Settings { get; } = new()
     {
@@ -80,7 +83,7 @@ public sealed class ClusterHarness : IAsyncDisposable
             Port = relay.Port,
             // A cut network must fail fast instead of waiting out the defaults.
             Timeout = 2,
-            CommandTimeout = 5,
+            CommandTimeout = CommandTimeoutSeconds,
             CancellationTimeout = 500,
             // Every test class runs in parallel on one server: a silo needs far fewer sessions than the default 100.
             MaxPoolSize = 30,
