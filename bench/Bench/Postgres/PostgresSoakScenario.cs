@@ -61,12 +61,12 @@ public static class PostgresSoakScenario
                     _ = client.DeliverAsync(keys[sent % keys.Length], [new NewInboxMessage($"m{sent}", "bench", new byte[64])], CancellationToken.None).AsTask();
                 if (clock.Elapsed >= nextSample)
                 {
-                    await SampleAsync(connectionString, clock.Elapsed);
+                    await SampleAsync(connectionString, clock.Elapsed, window);
                     nextSample += TimeSpan.FromSeconds(sampleEvery);
                 }
                 await Task.Delay(5);
             }
-            await SampleAsync(connectionString, clock.Elapsed);
+            await SampleAsync(connectionString, clock.Elapsed, window);
             Console.WriteLine($"  offered {sent:N0} messages");
         }
         finally
@@ -81,7 +81,8 @@ public static class PostgresSoakScenario
         }
     }
 
-    private static async Task SampleAsync(string connectionString, TimeSpan at)
+    /// <summary>Table statistics, and the retention backlog: rows past the dedupe window not yet deleted.</summary>
+    private static async Task SampleAsync(string connectionString, TimeSpan at, int windowMinutes)
     {
         await using var connection = new Npgsql.NpgsqlConnection(connectionString);
         await connection.OpenAsync();
@@ -93,6 +94,14 @@ public static class PostgresSoakScenario
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
             Console.WriteLine($"  {at.TotalSeconds,4:F0} s  {reader.GetString(0),-12} {reader.GetInt64(1),8:N0} {reader.GetInt64(2),9:N0} {reader.GetDecimal(3),9:F1}  {reader.GetString(4)}");
+        await reader.CloseAsync();
+        await using var backlog = new Npgsql.NpgsqlCommand($"""
+            select (select count(*) from inbox where processed_at < now() - interval '{windowMinutes} minutes'),
+                   (select count(*) from outbox where status = 1 and finished_at < now() - interval '{windowMinutes} minutes')
+            """, connection);
+        await using var counts = await backlog.ExecuteReaderAsync();
+        await counts.ReadAsync();
+        Console.WriteLine($"  {at.TotalSeconds,4:F0} s  retention backlog (past the window, not yet deleted): inbox {counts.GetInt64(0):N0}, outbox {counts.GetInt64(1):N0}");
     }
 
     private static async Task<IHost> StartSiloAsync(Dictionary<string, string?> settings)
