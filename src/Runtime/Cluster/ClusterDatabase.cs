@@ -208,3 +208,10 @@ public sealed record SiloRow(long Incarnation, short Status, TimeSpan SinceHeart
 public sealed record ShardRow(int Shard, long Owner, bool OwnerDead, long HandoffTo, bool HandoffOverdue);
 
 public sealed record ClusterView(IReadOnlyList<SiloRow> Silos, IReadOnlyList<ShardRow> Shards);
+
+/// <summary>The control plane's pool (see <see cref="Conversations.Runtime.Store.Postgres.PostgresDataSourceFactory.CreateControl"/>), disposed with the container.</summary>
+public sealed class ControlDataSource(NpgsqlDataSource dataSource) : IAsyncDisposable
+{
+    public NpgsqlDataSource DataSource { get; } = dataSource;
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+}

@@ -70,7 +70,8 @@ public static class PostgresClusterServiceCollectionExtensions
                 sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ShardCount, options.AppendBatchSize, options.AppendWriters);
         });
         services.TryAddSingleton<PostgresSchemaMigrator>();
-        services.TryAddSingleton<ClusterDatabase>();
+        services.TryAddSingleton(sp => new ControlDataSource(PostgresDataSourceFactory.CreateControl(sp.GetRequiredService<IOptions<PostgresStoreOptions>>().Value)));
+        services.TryAddSingleton(sp => new ClusterDatabase(sp.GetRequiredService<ControlDataSource>().DataSource));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgresStartup>());
         services.AddSingleton<IClusterClient, PostgresClusterClient>();
     }

@@ -5,9 +5,21 @@ namespace Conversations.Runtime.Store.Postgres;
 /// <summary>Builds the runtime's data source: every session gets statement and idle-in-transaction timeouts.</summary>
 public static class PostgresDataSourceFactory
 {
-    public static NpgsqlDataSource Create(PostgresStoreOptions options)
+    public static NpgsqlDataSource Create(PostgresStoreOptions options) => Create(options, new NpgsqlConnectionStringBuilder(options.ConnectionString));
+
+    /// <summary>
+    /// The control plane's own small pool (heartbeats, coordinator, shard hand-offs): under load, turns
+    /// can hold every connection of the main pool, and a heartbeat that waits for one loses the lease.
+    /// </summary>
+    public static NpgsqlDataSource CreateControl(PostgresStoreOptions options) => Create(options, new NpgsqlConnectionStringBuilder(options.ConnectionString)
     {
-        var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+        MaxPoolSize = 8,
+        MinPoolSize = 0,
+        ApplicationName = "conversations-control",
+    });
+
+    private static NpgsqlDataSource Create(PostgresStoreOptions options, NpgsqlConnectionStringBuilder builder)
+    {
         // Startup parameters, so every pooled session carries them. PgBouncer in transaction mode
         // rejects startup parameters (river#205): there, set them on the role instead.
         var timeouts = $"-c statement_timeout={(long)options.StatementTimeout.TotalMilliseconds} " +
