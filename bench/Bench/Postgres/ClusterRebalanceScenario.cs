@@ -26,11 +26,8 @@ public static class ClusterRebalanceScenario
         var conversations = Args.Int(args, "conversations", 2000);
         var stable = Args.Int(args, "stable", 30);
         var interval = Args.Int(args, "interval", 10);
-        var server = Environment.GetEnvironmentVariable("CONVERSATIONS_BENCH_PG") ?? Environment.GetEnvironmentVariable("CONVERSATIONS_TEST_PG")
-            ?? throw new InvalidOperationException("Set CONVERSATIONS_BENCH_PG (or CONVERSATIONS_TEST_PG) to an Npgsql connection string.");
-        var database = $"bench_rebalance_{Guid.NewGuid():N}"[..40];
-        await ExecuteAsync(server, $"create database {database}");
-        var connectionString = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+        await using var database = await BenchDatabase.CreateAsync("rebalance");
+        var connectionString = database.ConnectionString;
         var hosts = new List<IHost>();
         var samples = new ConcurrentQueue<(long At, long Waited)>();
         try
@@ -95,8 +92,6 @@ public static class ClusterRebalanceScenario
                 await host.StopAsync();
                 host.Dispose();
             }
-            Npgsql.NpgsqlConnection.ClearAllPools();
-            await ExecuteAsync(server, $"drop database if exists {database} with (force)");
         }
     }
 
@@ -135,13 +130,5 @@ public static class ClusterRebalanceScenario
                 return ValueTask.FromResult(TurnResult.Unchanged);
             }
         }
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }

@@ -24,13 +24,9 @@ public static class GatewayIngestScenario
         var rate = Args.Int(args, "rate", 3000);
         var seconds = Args.Int(args, "seconds", 10);
         var conversations = Args.Int(args, "conversations", 5000);
-        var server = Environment.GetEnvironmentVariable("CONVERSATIONS_BENCH_PG") ?? Environment.GetEnvironmentVariable("CONVERSATIONS_TEST_PG")
-            ?? throw new InvalidOperationException("Set CONVERSATIONS_BENCH_PG (or CONVERSATIONS_TEST_PG) to an Npgsql connection string.");
-        var database = $"bench_gateway_{Guid.NewGuid():N}"[..40];
-        await ExecuteAsync(server, $"create database {database}");
-        try
+        await using var database = await BenchDatabase.CreateAsync("gateway");
         {
-            var connectionString = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+            var connectionString = database.ConnectionString;
             var gateway = GatewayApp.Build(
             [
                 "--urls", "http://127.0.0.1:0",
@@ -83,11 +79,6 @@ public static class GatewayIngestScenario
             await gateway.StopAsync();
             await gateway.DisposeAsync();
         }
-        finally
-        {
-            Npgsql.NpgsqlConnection.ClearAllPools();
-            await ExecuteAsync(server, $"drop database if exists {database} with (force)");
-        }
     }
 
     private sealed class JsonHandler : IWebhookHandler
@@ -101,13 +92,5 @@ public static class GatewayIngestScenario
             var message = new NewInboxMessage(document.RootElement.GetProperty("id").GetString()!, "bench.message", request.Body.ToArray());
             return ValueTask.FromResult(WebhookVerdict.Accept([new WebhookDelivery(key, message)]));
         }
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }

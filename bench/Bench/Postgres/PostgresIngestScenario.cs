@@ -20,14 +20,9 @@ public static class PostgresIngestScenario
         var rate = Args.Int(args, "rate", 3000);
         var seconds = Args.Int(args, "seconds", 10);
         var conversations = Args.Int(args, "conversations", 5000);
-        var server = Environment.GetEnvironmentVariable("CONVERSATIONS_BENCH_PG") ?? Environment.GetEnvironmentVariable("CONVERSATIONS_TEST_PG")
-            ?? throw new InvalidOperationException("Set CONVERSATIONS_BENCH_PG (or CONVERSATIONS_TEST_PG) to an Npgsql connection string.");
-
-        var database = $"bench_ingest_{Guid.NewGuid():N}"[..40];
-        await ExecuteAsync(server, $"create database {database}");
-        try
+        await using var database = await BenchDatabase.CreateAsync("ingest");
         {
-            var builder = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = database, MaxPoolSize = 64 };
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString) { MaxPoolSize = 64 };
             await using var source = PostgresDataSourceFactory.Create(new PostgresStoreOptions { ConnectionString = builder.ConnectionString });
             await new PostgresSchemaMigrator(source, NullLogger<PostgresSchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
             var store = new PostgresConversationStore(source, 1024);
@@ -68,11 +63,6 @@ public static class PostgresIngestScenario
             Console.WriteLine($"offered {rate}/s for {seconds} s: {ok.Length} appended in {elapsed.TotalSeconds:F2} s = {ok.Length / elapsed.TotalSeconds:F0}/s, {failures} failed");
             Console.WriteLine($"ack latency ms: p50 {Percentile(ok, 0.50):F1}  p90 {Percentile(ok, 0.90):F1}  p99 {Percentile(ok, 0.99):F1}  p99.9 {Percentile(ok, 0.999):F1}  max {ok[^1]:F1}");
         }
-        finally
-        {
-            Npgsql.NpgsqlConnection.ClearAllPools();
-            await ExecuteAsync(server, $"drop database if exists {database} with (force)");
-        }
     }
 
     /// <summary>batch=1: one statement and one commit per webhook (with its NOTIFY), for comparison with group commit.</summary>
@@ -83,12 +73,4 @@ public static class PostgresIngestScenario
     }
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
 }

@@ -27,11 +27,8 @@ public static class PostgresSoakScenario
         var conversations = Args.Int(args, "conversations", 5000);
         var sampleEvery = Args.Int(args, "sample", 30);
         var window = Args.Int(args, "dedupe-minutes", 1);
-        var server = Environment.GetEnvironmentVariable("CONVERSATIONS_BENCH_PG") ?? Environment.GetEnvironmentVariable("CONVERSATIONS_TEST_PG")
-            ?? throw new InvalidOperationException("Set CONVERSATIONS_BENCH_PG (or CONVERSATIONS_TEST_PG) to an Npgsql connection string.");
-        var database = $"bench_soak_{Guid.NewGuid():N}"[..36];
-        await ExecuteAsync(server, $"create database {database}");
-        var connectionString = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+        await using var database = await BenchDatabase.CreateAsync("soak");
+        var connectionString = database.ConnectionString;
         IHost? silo = null;
         try
         {
@@ -76,8 +73,6 @@ public static class PostgresSoakScenario
                 await silo.StopAsync();
                 silo.Dispose();
             }
-            Npgsql.NpgsqlConnection.ClearAllPools();
-            await ExecuteAsync(server, $"drop database if exists {database} with (force)");
         }
     }
 
@@ -97,11 +92,12 @@ public static class PostgresSoakScenario
         await reader.CloseAsync();
         await using var backlog = new Npgsql.NpgsqlCommand($"""
             select (select count(*) from inbox where processed_at < now() - interval '{windowMinutes} minutes'),
-                   (select count(*) from outbox where status = 1 and finished_at < now() - interval '{windowMinutes} minutes')
+                   (select count(*) from outbox where status = 1 and finished_at < now() - interval '{windowMinutes} minutes'),
+                   (select count(*) from inbox where processed_at is null)
             """, connection);
         await using var counts = await backlog.ExecuteReaderAsync();
         await counts.ReadAsync();
-        Console.WriteLine($"  {at.TotalSeconds,4:F0} s  retention backlog (past the window, not yet deleted): inbox {counts.GetInt64(0):N0}, outbox {counts.GetInt64(1):N0}");
+        Console.WriteLine($"  {at.TotalSeconds,4:F0} s  retention backlog (past the window, not yet deleted): inbox {counts.GetInt64(0):N0}, outbox {counts.GetInt64(1):N0}; events not yet processed: {counts.GetInt64(2):N0}");
     }
 
     private static async Task<IHost> StartSiloAsync(Dictionary<string, string?> settings)
@@ -133,13 +129,5 @@ public static class PostgresSoakScenario
                 return ValueTask.FromResult(new TurnResult(state, [new NewOutboxMessage("bench.reply", new byte[128])]));
             }
         }
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }
