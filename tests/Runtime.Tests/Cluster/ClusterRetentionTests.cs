@@ -27,7 +27,7 @@ public sealed class ClusterRetentionTests
         await using (var lockInbox = new NpgsqlCommand("set local idle_in_transaction_session_timeout = 0; lock table inbox in access exclusive mode", blocker, transaction))
             await lockInbox.ExecuteNonQueryAsync();
         await ClusterHarness.WaitUntilAsync(
-            async () => await harness.ScalarAsync<long>("select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like 'delete from inbox%'") > 0,
+            async () => await harness.ScalarAsync<long>("select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'delete from inbox%'") > 0,
             Settle, "a retention sweep waiting on the inbox lock");
 
         await b.KillAsync();
