@@ -43,7 +43,7 @@ public static class ClusterRebalanceScenario
                 ["Conversations:Cluster:StableMembershipFor"] = $"00:00:{stable:D2}",
                 ["Conversations:Cluster:RebalanceInterval"] = $"00:00:{interval:D2}",
             };
-            for (var i = 0; i < 2; i++) hosts.Add(await StartSiloAsync(settings, samples));
+            for (var i = 0; i < 2; i++) hosts.Add(await BenchSilo.StartAsync(settings, new SamplingGrainFactory(samples)));
             var tables = () => hosts.Select(h => h.Services.GetRequiredService<ShardOwnershipTable>().Owned.Count).ToList();
             while (tables().Sum() < 1024) await Task.Delay(100);
 
@@ -67,7 +67,7 @@ public static class ClusterRebalanceScenario
 
             await Task.Delay(TimeSpan.FromSeconds(5));
             var joined = Stopwatch.GetTimestamp();
-            hosts.Add(await StartSiloAsync(settings, samples));
+            hosts.Add(await BenchSilo.StartAsync(settings, new SamplingGrainFactory(samples)));
             while (true)
             {
                 var counts = tables();
@@ -101,19 +101,6 @@ public static class ClusterRebalanceScenario
         if (waited.Length == 0) { Console.WriteLine($"  {phase}: no messages"); return; }
         double P(double p) => waited[Math.Min(waited.Length - 1, (int)(p * waited.Length))];
         Console.WriteLine($"  {phase}: {waited.Length} messages, wait ms p50 {P(0.5):F0} p99 {P(0.99):F0} max {waited[^1]:F0}, over 1 s: {waited.Count(w => w > 1000)}");
-    }
-
-    private static async Task<IHost> StartSiloAsync(Dictionary<string, string?> settings, ConcurrentQueue<(long, long)> samples)
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddSingleton<IConversationGrainFactory>(new SamplingGrainFactory(samples));
-        builder.Services.AddSingleton<IOutboxSender, NoopSender>();
-        builder.Services.AddConversationsRuntime(builder.Configuration);
-        var host = builder.Build();
-        await host.StartAsync();
-        return host;
     }
 
     /// <summary>Records, per event, when it reached a turn and how long after its append.</summary>

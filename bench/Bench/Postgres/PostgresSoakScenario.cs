@@ -36,13 +36,13 @@ public static class PostgresSoakScenario
             await new PostgresSchemaMigrator(source, NullLogger<PostgresSchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
             await using var batcher = new InboxAppendBatcher(source, 1024, 256, 4);
             var client = new PostgresClusterClient(batcher);
-            silo = await StartSiloAsync(new Dictionary<string, string?>
+            silo = await BenchSilo.StartAsync(new Dictionary<string, string?>
             {
                 ["Conversations:Store:Provider"] = "Postgres",
                 ["Conversations:Store:ConnectionString"] = connectionString,
                 ["Conversations:Store:DedupeWindow"] = TimeSpan.FromMinutes(window).ToString(),
                 ["Conversations:Store:RetentionInterval"] = "00:00:10",
-            });
+            }, new ChurningGrainFactory());
             while (silo.Services.GetRequiredService<ShardOwnershipTable>().Owned.Count < 1024) await Task.Delay(100);
 
             Console.WriteLine($"postgres-soak: {rate} msg/s over {conversations:N0} conversations for {seconds} s; each turn rewrites state and sends one action; dedupe window {window} min, retention every 10 s");
@@ -98,20 +98,6 @@ public static class PostgresSoakScenario
         await using var counts = await backlog.ExecuteReaderAsync();
         await counts.ReadAsync();
         Console.WriteLine($"  {at.TotalSeconds,4:F0} s  retention backlog (past the window, not yet deleted): inbox {counts.GetInt64(0):N0}, outbox {counts.GetInt64(1):N0}; events not yet processed: {counts.GetInt64(2):N0}");
-    }
-
-    private static async Task<IHost> StartSiloAsync(Dictionary<string, string?> settings)
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true); // warnings show lease trouble (self-fencing) during the soak
-        builder.Services.AddSingleton<IConversationGrainFactory>(new ChurningGrainFactory());
-        builder.Services.AddSingleton<IOutboxSender, NoopSender>();
-        builder.Services.AddConversationsRuntime(builder.Configuration);
-        var host = builder.Build();
-        await host.StartAsync();
-        return host;
     }
 
     /// <summary>Every turn: new state (a counter and 200 bytes, like a short transcript) and one action.</summary>
