@@ -1,14 +1,15 @@
+using Conversations.Gateway.Cluster;
 using Conversations.Gateway.Hosting;
-using Conversations.Runtime;
-using Conversations.Runtime.Store;
+using Conversations.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Conversations.Gateway;
 
 /// <summary>
-/// The standalone gateway: webhooks, health and admin in front of a clustered store, with no grains
-/// of its own. It needs a store and a cluster client that reach the silos (the Postgres cluster client).
+/// The standalone gateway: webhooks, health and admin in front of the cluster, with no grains of
+/// its own. It appends to the shared PostgreSQL inbox and wakes grains through an Orleans client
+/// (connected in the background, so webhooks are stored even while no silo is up).
 /// </summary>
 public static class GatewayApp
 {
@@ -19,31 +20,33 @@ public static class GatewayApp
     {
         var builder = ProcessHost.CreateBuilder(args, DefaultUrl);
 
+        RequirePostgres(builder.Configuration);
+
         builder.Services
             .AddConversationsTenants(builder.Configuration)
+            .AddConversationsStorage(builder.Configuration)
             .AddConversationsGateway(builder.Configuration)
             .AddChatwootWebhooks()
             .AddEngageWebhooks();
-        // The shared store and its cluster client (append + NOTIFY the owning silo); other providers are refused below.
-        if (string.Equals(builder.Configuration["Conversations:Store:Provider"], "Postgres", StringComparison.OrdinalIgnoreCase))
-            builder.Services.AddConversationsClient(builder.Configuration);
+        builder.Services.AddSingleton<OrleansClientConnection>();
+        builder.Services.AddSingleton<IGrainAccess>(sp => sp.GetRequiredService<OrleansClientConnection>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OrleansClientConnection>());
         configure?.Invoke(builder);
 
         var app = builder.Build();
         _ = app.Services.GetRequiredService<TenantCatalog>();
-        RequireBackend(app.Services);
         app.MapConversationsGateway();
         return app;
     }
 
-    // Without these the gateway would start and then fail every webhook; say so at start-up instead.
-    private static void RequireBackend(IServiceProvider services)
+    // With the Memory store no silo would ever see the events; say so at start-up instead.
+    private static void RequirePostgres(Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
-        var registered = services.GetRequiredService<IServiceProviderIsService>();
-        var missing = new[] { typeof(IConversationStore), typeof(IClusterClient) }.Where(t => !registered.IsService(t)).Select(t => t.Name).ToList();
-        if (missing.Count > 0)
+        var store = configuration.GetSection(StoreOptions.Section).Get<StoreOptions>() ?? new StoreOptions();
+        if (!store.IsPostgres)
             throw new InvalidOperationException(
-                $"The standalone gateway has no {string.Join(" or ", missing)}: it needs the Postgres store and its cluster client " +
-                "(Conversations:Store:Provider=Postgres). To run everything in one process, use the silo: dotnet run --project src/Silo.");
+                $"A standalone gateway needs the shared PostgreSQL store: set {StoreOptions.Section}:Provider=Postgres and " +
+                $"{StoreOptions.Section}:ConnectionString (the provider is '{store.Provider}'; with Memory no silo would ever see the events). " +
+                "To run everything in one process with the Memory store, run the silo (dotnet run --project src/Silo) instead.");
     }
 }

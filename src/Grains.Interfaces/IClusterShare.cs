@@ -1,7 +1,7 @@
 namespace Conversations;
 
 /// <summary>
-/// The part of the deployment's conversations this process owns now, in (0, 1]. Limits a platform
+/// The part of the deployment this process serves now (one over the active silos), in (0, 1]. Limits a platform
 /// sets for the whole deployment (Engage: requests per minute) are divided by it, so N silos
 /// together stay within one budget instead of spending N.
 /// </summary>

@@ -1,40 +1,39 @@
+using Orleans.Concurrency;
+
 namespace Conversations;
 
 /// <summary>
-/// The actor that owns one conversation. The runtime guarantees one turn at a time per key, events
-/// in inbox order, and that a turn's new state and actions commit together or not at all. A grain
-/// whose commit fails is discarded and re-created from the stored state.
+/// The Orleans grain that owns one conversation (key: <see cref="ConversationGrainKey"/>). Events
+/// reach it through the durable inbox; a wake only says that there is something to read.
 /// </summary>
-public interface IConversationGrain
+public interface IConversationGrain : IGrainWithStringKey
 {
-    ValueTask<TurnResult> RunTurnAsync(TurnContext turn, CancellationToken cancellationToken);
-}
-
-/// <summary>Creates the grain for a key from its committed state (empty for a new conversation).</summary>
-public interface IConversationGrainFactory
-{
-    IConversationGrain Create(ConversationKey key, ReadOnlyMemory<byte> committedState);
-}
-
-/// <summary>What a turn works on: every event pending for the conversation when the turn began.</summary>
-public sealed class TurnContext(
-    ConversationKey key,
-    IReadOnlyList<InboxMessage> events,
-    Func<CancellationToken, ValueTask<IReadOnlyList<InboxMessage>>> readNewerEvents)
-{
-    public ConversationKey Key { get; } = key;
-    public IReadOnlyList<InboxMessage> Events { get; } = events;
-
     /// <summary>
-    /// Events appended to the inbox after this turn's events, as of now (empty when none). They will
-    /// be the next turn's events, so a burst policy may drop a reply they overtook. Cheap when nothing
-    /// arrived: the store is only read when the conversation was woken during the turn.
+    /// The inbox holds events up to <paramref name="upToSequence"/> (0: look anyway). One-way and
+    /// at-most-once, like every Orleans message: a lost wake only delays, the re-drive finds the events.
     /// </summary>
-    public ValueTask<IReadOnlyList<InboxMessage>> ReadNewerEventsAsync(CancellationToken cancellationToken) => readNewerEvents(cancellationToken);
+    [OneWay]
+    Task WakeAsync(long upToSequence);
+
+    /// <summary>The committed state, for the admin API. Interleaves: it never waits for a turn.</summary>
+    [AlwaysInterleave]
+    Task<ConversationSnapshot> GetSnapshotAsync();
 }
 
-/// <summary>The outcome of a turn: the state to commit (null keeps the current one) and the actions to send, in order.</summary>
-public sealed record TurnResult(ReadOnlyMemory<byte>? NewState, IReadOnlyList<NewOutboxMessage> Actions)
-{
-    public static readonly TurnResult Unchanged = new(null, []);
-}
+/// <summary>A conversation's committed grain state as the admin API shows it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ConversationSnapshot(
+    [property: Id(0)] bool Exists,
+    [property: Id(1)] long Version,
+    [property: Id(2)] long Cursor,
+    [property: Id(3)] byte[] State,
+    [property: Id(4)] IReadOnlyList<PendingActionView> Pending);
+
+/// <summary>An action decided and written, not yet sent (or waiting for a retry).</summary>
+[GenerateSerializer, Immutable]
+public sealed record PendingActionView(
+    [property: Id(0)] long Id,
+    [property: Id(1)] string Kind,
+    [property: Id(2)] int Attempts,
+    [property: Id(3)] DateTimeOffset? NextAttemptAt,
+    [property: Id(4)] string? LastError);

@@ -4,23 +4,33 @@ using Conversations.Grains.Ai.OpenAi;
 using Conversations.Grains.Ai.Rasa;
 using Conversations.Grains.Ai.Rules;
 using Conversations.Grains.Ai.Webhook;
+using Conversations.Grains;
 using Conversations.Grains.Conversation;
+using Conversations.Grains.Hosting;
 using Conversations.Grains.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 public static class GrainsServiceCollectionExtensions
 {
     /// <summary>
-    /// The grains side of a silo: the conversation grain factory, the outbox sender, the AI connectors
-    /// behind their pipelines and the platform clients. Needs the <see cref="TenantCatalog"/> (AddConversationsTenants).
+    /// The grains side of a silo: what the conversation grain needs (its policy, the action sender,
+    /// the AI connectors behind their pipelines, the platform clients, its options and metrics).
+    /// Needs the <see cref="TenantCatalog"/> (AddConversationsTenants) and the store (AddConversationsStorage).
     /// Invalid settings fail here, at start-up.
     /// </summary>
     public static IServiceCollection AddConversationsGrains(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddOptions<RuntimeOptions>().BindConfiguration(RuntimeOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RuntimeOptions>, RuntimeOptionsValidator>());
+        services.TryAddSingleton<ConversationMetrics>();
+        services.TryAddSingleton<ActionSender>();
 
         var aiResilience = configuration.GetSection("Conversations:Ai:Resilience").Get<AiResilienceOptions>() ?? new AiResilienceOptions();
         var platformHttp = configuration.GetSection("Conversations:Platforms:Http").Get<PlatformHttpOptions>() ?? new PlatformHttpOptions();
@@ -42,12 +52,24 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddTransient<PlatformResilienceHandler>();
 
         services.TryAddSingleton<PlatformConversations>();
-        services.TryAddSingleton<IConversationGrainFactory, ConversationGrainFactory>();
+        services.TryAddSingleton<IConversationPolicyFactory, ConversationPolicyFactory>();
         services.TryAddSingleton<IOutboxSender, PlatformOutboxSender>();
 
         // One line per platform.
         services.AddChatwootPlatform();
         services.AddEngagePlatform(configuration);
+        return services;
+    }
+
+    /// <summary>
+    /// What only a silo has: the re-drive of unconsumed inbox events, and this silo's share of the
+    /// cluster from Orleans' membership (the Engage request budget divides by it).
+    /// </summary>
+    public static IServiceCollection AddConversationsSiloServices(this IServiceCollection services)
+    {
+        services.TryAddSingleton<IClusterShare, MembershipClusterShare>();
+        services.TryAddSingleton<InboxRedrive>();
+        services.AddHostedService(sp => sp.GetRequiredService<InboxRedrive>());
         return services;
     }
 

@@ -1,3 +1,5 @@
+using Conversations.Gateway.Cluster;
+using Conversations.Gateway.Health;
 using Conversations.Gateway.Hosting;
 using Conversations.Silo.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -8,8 +10,9 @@ using Microsoft.Extensions.Hosting;
 namespace Conversations.Silo;
 
 /// <summary>
-/// The silo's composition: tenants, runtime (store by configuration, Memory by default), grains, and
-/// the gateway's endpoints mounted unless <c>Conversations:Gateway:Enabled=false</c>. Tests host it on port 0.
+/// The silo's composition: an Orleans silo co-hosted with ASP.NET Core, with tenants, the store (by
+/// configuration, Memory by default), the conversation grains and the re-drive, and the gateway's
+/// endpoints mounted unless <c>Conversations:Gateway:Enabled=false</c>. Tests host it on port 0.
 /// </summary>
 public static class SiloApp
 {
@@ -29,11 +32,15 @@ public static class SiloApp
 
         builder.Services
             .AddConversationsTenants(builder.Configuration)
-            .AddConversationsRuntime(builder.Configuration)
+            .AddConversationsStorage(builder.Configuration)
             .AddConversationsGrains(builder.Configuration)
+            .AddConversationsSiloServices()
             .AddConversationsGateway(builder.Configuration)
             .AddChatwootWebhooks()
             .AddEngageWebhooks();
+        builder.Services.AddSingleton<IGrainAccess, SiloGrainAccess>();
+        builder.Services.AddSingleton<IReadinessContributor, SiloReadiness>();
+        builder.UseOrleans(orleans => OrleansSilo.Configure(orleans, builder.Configuration));
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Conversations.Grains.Platforms.Engage.Http;
-using Conversations.Runtime.Store;
+using Conversations.Storage;
 using Conversations.Silo.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -105,6 +105,6 @@ public sealed class SiloCompositionTests
         // Not started: a silo that owns no shard yet gets one shard's worth of the budget.
         await using var clustered = SiloApp.Build(["--urls", "http://127.0.0.1:0", "--Conversations:Store:Provider=Postgres", "--Conversations:Store:ConnectionString=Host=127.0.0.1;Database=none"]);
         Assert.Equal(1, clustered.Services.GetRequiredService<EngageRequestBudgets>().For("t", 450).RequestsPerMinute);
-        Assert.IsType<Conversations.Runtime.Cluster.ShardShare>(clustered.Services.GetRequiredService<IClusterShare>());
+        Assert.IsType<Conversations.Storage.Cluster.ShardShare>(clustered.Services.GetRequiredService<IClusterShare>());
     }
 }

@@ -1,5 +1,6 @@
+using Conversations.Gateway.Cluster;
 using Conversations.Gateway.Hosting;
-using Conversations.Runtime.Store;
+using Conversations.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -11,17 +12,26 @@ internal static class AdminEndpoints
 {
     private const int MaxParked = 1000;
 
+    private static IResult NotFound(string reason) =>
+        TypedResults.Json(new ErrorResponse(reason), GatewayJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status404NotFound);
+
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         var admin = endpoints.MapGroup("/admin").AddEndpointFilter<AdminTokenFilter>();
 
         // Chatwoot ids contain ':' ({accountId}:{displayId}); a route segment carries it as is.
-        admin.MapGet("/conversations/{tenant}/{conversationId}", async Task<IResult> (string tenant, string conversationId, IConversationStore store, CancellationToken cancellationToken) =>
+        admin.MapGet("/conversations/{tenant}/{conversationId}", async Task<IResult> (
+            string tenant, string conversationId, TenantCatalog tenants, IGrainAccess grains, IConversationStore store, CancellationToken cancellationToken) =>
         {
-            var record = await store.ReadAsync(new ConversationKey(tenant, conversationId), cancellationToken);
-            return record is null
-                ? TypedResults.Json(new ErrorResponse("conversation not found"), GatewayJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status404NotFound)
-                : TypedResults.Json(ConversationView.From(record), GatewayJsonContext.Default.ConversationView);
+            if (tenants.Find(tenant) is null) return NotFound("conversation not found");
+            if (grains.Current is not { } factory)
+                return TypedResults.Json(new ErrorResponse("no silo reached yet"), GatewayJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status503ServiceUnavailable);
+            var key = new ConversationKey(tenant, conversationId);
+            var snapshot = await factory.GetConversation(key).GetSnapshotAsync().WaitAsync(cancellationToken);
+            var pending = await store.CountAfterAsync(key, snapshot.Cursor, cancellationToken);
+            if (!snapshot.Exists && pending == 0) return NotFound("conversation not found");
+            var parked = await store.ReadParkedAsync(key, cancellationToken);
+            return TypedResults.Json(ConversationView.From(key, snapshot, pending, parked), GatewayJsonContext.Default.ConversationView);
         });
 
         admin.MapGet("/outbox/parked", async Task<IResult> (HttpRequest request, IConversationStore store, CancellationToken cancellationToken) =>

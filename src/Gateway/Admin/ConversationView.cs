@@ -1,35 +1,35 @@
 using System.Text.Json;
 using Conversations.Gateway.Hosting;
-using Conversations.Runtime.Store;
+using Conversations.Storage;
 
 namespace Conversations.Gateway.Admin;
 
 /// <summary>
-/// The admin view of one conversation. <see cref="State"/> is the stored state embedded as JSON when
-/// it is JSON (the grains store JSON, transcript included), else a base64 string; <see cref="StateEncoding"/> says which.
+/// The admin view of one conversation, read through its grain. <see cref="State"/> is the policy's
+/// state embedded as JSON when it is JSON (the grains store JSON, transcript included), else a
+/// base64 string; <see cref="StateEncoding"/> says which. <see cref="Cursor"/> is the last inbox
+/// sequence a turn consumed; <see cref="PendingEvents"/> are the events after it.
+/// <see cref="Outbox"/> lists the pending actions, then the parked ones.
 /// </summary>
 public sealed record ConversationView(
     string Tenant,
     string ConversationId,
     long Version,
-    long Fence,
+    long Cursor,
     int PendingEvents,
     string StateEncoding,
     JsonElement? State,
     IReadOnlyList<OutboxEntryView> Outbox)
 {
-    public static ConversationView From(ConversationRecord record)
+    public static ConversationView From(ConversationKey key, ConversationSnapshot snapshot, int pendingEvents, IReadOnlyList<OutboxMessage> parked)
     {
-        var (encoding, state) = EmbedState(record.State);
-        return new ConversationView(
-            record.Key.Tenant,
-            record.Key.ConversationId,
-            record.Version,
-            record.Fence,
-            record.PendingEvents,
-            encoding,
-            state,
-            [.. record.Outbox.Select(OutboxEntryView.From)]);
+        var (encoding, state) = EmbedState(snapshot.State);
+        IReadOnlyList<OutboxEntryView> outbox =
+        [
+            .. snapshot.Pending.Select(OutboxEntryView.From),
+            .. parked.Select(OutboxEntryView.From),
+        ];
+        return new ConversationView(key.Tenant, key.ConversationId, snapshot.Version, snapshot.Cursor, pendingEvents, encoding, state, outbox);
     }
 
     private static (string Encoding, JsonElement? State) EmbedState(ReadOnlyMemory<byte> state)
@@ -47,9 +47,12 @@ public sealed record ConversationView(
     }
 }
 
-/// <summary>One outbox action as the admin API shows it (the payload stays out: it can carry message text).</summary>
-public sealed record OutboxEntryView(long Id, string Kind, string Status, int Attempts, DateTimeOffset NextAttemptAt, string? LastError)
+/// <summary>One action as the admin API shows it (the payload stays out: it can carry message text).</summary>
+public sealed record OutboxEntryView(long Id, string Kind, string Status, int Attempts, DateTimeOffset? NextAttemptAt, string? LastError)
 {
+    public static OutboxEntryView From(PendingActionView action) =>
+        new(action.Id, action.Kind, "pending", action.Attempts, action.NextAttemptAt, action.LastError);
+
     public static OutboxEntryView From(OutboxMessage message) =>
         new(message.Id, message.Kind, message.Status.ToString().ToLowerInvariant(), message.Attempts, message.NextAttemptAt, message.LastError);
 }

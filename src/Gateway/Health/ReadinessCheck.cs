@@ -1,30 +1,28 @@
-using Conversations.Runtime;
-using Conversations.Runtime.Store;
-using Microsoft.Extensions.DependencyInjection;
 using Conversations.Gateway.Hosting;
+using Conversations.Storage;
 using Microsoft.Extensions.Hosting;
 
 namespace Conversations.Gateway.Health;
 
 /// <summary>
 /// Ready means a webhook would be stored now: the process is not stopping, the store answers, and
-/// (inside a silo) the runtime is running. Returns the reason it is not, or null.
+/// every registered <see cref="IReadinessContributor"/> (inside a silo: the Orleans silo is active)
+/// agrees. Returns the reason it is not, or null.
 /// </summary>
 internal sealed class ReadinessCheck(
     IConversationStore store,
     IHostApplicationLifetime lifetime,
-    IServiceProvider services,
+    IEnumerable<IReadinessContributor> contributors,
     GatewayLog log)
 {
     private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(5);
-
-    // Optional: a standalone gateway has no runtime of its own.
-    private readonly IConversationRuntime? _runtime = services.GetService<IConversationRuntime>();
+    private readonly IReadinessContributor[] _contributors = [.. contributors];
 
     public async Task<string?> FindProblemAsync(CancellationToken cancellationToken)
     {
         if (lifetime.ApplicationStopping.IsCancellationRequested) return "stopping";
-        if (_runtime is { IsRunning: false }) return "runtime not running";
+        foreach (var contributor in _contributors)
+            if (contributor.Problem is { } problem) return problem;
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(PingTimeout);
@@ -44,4 +42,10 @@ internal sealed class ReadinessCheck(
             return $"store unreachable: {ex.Message}";
         }
     }
+}
+
+/// <summary>A part of the process that can say it is not ready yet (null when it is).</summary>
+public interface IReadinessContributor
+{
+    string? Problem { get; }
 }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Conversations.Gateway.Hosting;
 
 /// <summary>Everything the gateway logs. Never request bodies, tokens or signatures.</summary>
-internal sealed partial class GatewayLog(ILoggerFactory loggerFactory)
+public sealed partial class GatewayLog(ILoggerFactory loggerFactory)
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger("Conversations.Gateway");
 
@@ -36,4 +36,10 @@ internal sealed partial class GatewayLog(ILoggerFactory loggerFactory)
 
     [LoggerMessage(10, LogLevel.Warning, "Admin request to {Path} refused: {Reason}")]
     public partial void AdminRefused(string path, string reason);
+
+    [LoggerMessage(11, LogLevel.Debug, "Wake of {Conversation} skipped ({Reason}); the re-drive will find its events")]
+    public partial void WakeSkipped(ConversationKey conversation, string reason);
+
+    [LoggerMessage(12, LogLevel.Information, "A wake could not be sent ({Error}); the re-drive will find its events")]
+    public partial void WakeFailed(string error);
 }

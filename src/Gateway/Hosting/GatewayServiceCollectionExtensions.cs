@@ -1,4 +1,5 @@
 using Conversations.Gateway.Admin;
+using Conversations.Gateway.Cluster;
 using Conversations.Gateway.Health;
 using Conversations.Gateway.Hosting;
 using Conversations.Gateway.Webhooks;
@@ -12,9 +13,9 @@ public static class GatewayServiceCollectionExtensions
 {
     /// <summary>
     /// The HTTP ingress: webhook endpoints, health, admin API. Needs the tenants
-    /// (<c>AddConversationsTenants</c>), an <c>IConversationStore</c> and an <c>IClusterClient</c>
-    /// (the runtime inside a silo, the cluster client in a standalone gateway), and one
-    /// <see cref="IWebhookHandler"/> per platform served.
+    /// (<c>AddConversationsTenants</c>), the store (<c>AddConversationsStorage</c>), an
+    /// <see cref="IGrainAccess"/> (the silo's grain factory, or the Orleans client of a standalone
+    /// gateway), and one <see cref="IWebhookHandler"/> per platform served.
     /// </summary>
     public static IServiceCollection AddConversationsGateway(this IServiceCollection services, IConfiguration configuration)
     {
@@ -29,6 +30,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<WebhookMetrics>();
         services.TryAddSingleton<WebhookHandlers>();
         services.TryAddSingleton<WebhookEndpoint>();
+        services.TryAddSingleton<InboxDelivery>();
         services.TryAddSingleton<ReadinessCheck>();
         services.TryAddSingleton<AdminTokenFilter>();
         return services;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Conversations.Gateway.Hosting;
-using Conversations.Runtime;
+using Conversations.Gateway.Cluster;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Hosting;
@@ -16,7 +16,7 @@ namespace Conversations.Gateway.Webhooks;
 internal sealed class WebhookEndpoint(
     TenantCatalog tenants,
     WebhookHandlers handlers,
-    IClusterClient cluster,
+    InboxDelivery cluster,
     IOptions<GatewayOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider time,

@@ -26,7 +26,7 @@ public sealed record HandoffRequest(string Reason, string Summary);
 
 /// <summary>
 /// The per-platform seam of the conversation grain (one implementation per <see cref="PlatformKind"/>).
-/// The shared core (<see cref="ConversationGrain"/>) owns the behaviour: modes, handoff triggers,
+/// The shared core (<see cref="ConversationPolicy"/>) owns the behaviour: modes, handoff triggers,
 /// keywords, MaxBotTurns, bursts, AI calls and failures. A platform folds its specifics into the
 /// state, says what an event means for ownership, and turns decisions into outbox actions.
 /// </summary>

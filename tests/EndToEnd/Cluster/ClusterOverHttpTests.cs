@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using Conversations.Gateway;
 using Conversations.Gateway.Webhooks;
-using Conversations.Runtime.Cluster;
-using Conversations.Runtime.Store;
+using Conversations.Storage.Cluster;
+using Conversations.Storage;
 using Conversations.Silo;
 using Conversations.TestSupport.Postgres;
 using Microsoft.AspNetCore.Builder;
@@ -58,7 +58,7 @@ public sealed class ClusterOverHttpTests
             var silo = SiloApp.Build(["--urls", "http://127.0.0.1:0", "--Conversations:Gateway:Enabled=false", $"--Conversations:Cluster:HostName={name}", .. common], b =>
             {
                 b.Logging.ClearProviders();
-                b.Services.AddSingleton<IConversationGrainFactory>(new NumberedGrains());
+                b.Services.AddSingleton<IConversationPolicyFactory>(new NumberedGrains());
                 b.Services.AddSingleton<IOutboxSender>(sender);
             });
             await silo.StartAsync();

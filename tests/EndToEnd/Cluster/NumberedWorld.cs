@@ -25,9 +25,9 @@ public sealed class NumberedHandler : IWebhookHandler
     }
 }
 
-public sealed class NumberedGrains : IConversationGrainFactory
+public sealed class NumberedGrains : IConversationPolicyFactory
 {
-    public IConversationGrain Create(ConversationKey key, ReadOnlyMemory<byte> committedState) => new Grain(committedState.ToArray());
+    public IConversationPolicy Create(ConversationKey key, ReadOnlyMemory<byte> committedState) => new Grain(committedState.ToArray());
 
     public static int[] Decode(ReadOnlySpan<byte> state)
     {
@@ -36,7 +36,7 @@ public sealed class NumberedGrains : IConversationGrainFactory
         return numbers;
     }
 
-    private sealed class Grain(byte[] state) : IConversationGrain
+    private sealed class Grain(byte[] state) : IConversationPolicy
     {
         public ValueTask<TurnResult> RunTurnAsync(TurnContext turn, CancellationToken cancellationToken)
         {

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Conversations.Gateway.Webhooks;
 using Conversations.Grains.Conversation;
-using Conversations.Runtime.Store;
+using Conversations.Storage;
 using Conversations.Silo;
 using Conversations.TestSupport.Engage;
 using Conversations.TestSupport.Http;
@@ -72,7 +72,7 @@ public sealed class EngageWorld : IAsyncDisposable
             builder.Logging.ClearProviders();
             builder.Logging.AddFilter("Conversations", LogLevel.Warning);
             // The integrator composes these in SiloApp; add them only where this build does not yet.
-            if (!builder.Services.Any(d => d.ServiceType == typeof(IConversationGrainFactory)))
+            if (!builder.Services.Any(d => d.ServiceType == typeof(IConversationPolicyFactory)))
                 builder.Services.AddConversationsGrains(builder.Configuration);
             builder.Services.AddEngageWebhooks();
         });

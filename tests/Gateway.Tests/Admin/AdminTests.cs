@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Conversations.Gateway.Tests.Support;
-using Conversations.Runtime.Store;
+using Conversations.Storage;
 
 namespace Conversations.Gateway.Tests.Admin;
 

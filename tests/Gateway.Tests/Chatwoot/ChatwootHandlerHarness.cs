@@ -3,8 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Conversations.Gateway.Webhooks;
 using Conversations.Gateway.Webhooks.Chatwoot;
-using Conversations.Runtime.Store;
-using Conversations.Runtime.Store.Memory;
+using Conversations.Storage;
+using Conversations.Storage.Memory;
 using Conversations.TestSupport;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -23,7 +23,7 @@ public sealed class ChatwootHandlerHarness
     {
         Tenant = new TenantOptions { Id = "acme", Platform = PlatformKind.Chatwoot, WebhookSecret = Secret, BaseUrl = "http://127.0.0.1:1" };
         configure?.Invoke(Tenant);
-        Store = new MemoryConversationStore(Options.Create(new Conversations.Runtime.StoreOptions()), new ManualTimeProvider(Now));
+        Store = new MemoryConversationStore(Options.Create(new Conversations.StorageOptions()), new ManualTimeProvider(Now));
         Handler = new ChatwootWebhookHandler(new ChatwootInboxAccounts(Store), NullLogger<ChatwootWebhookHandler>.Instance);
     }
 

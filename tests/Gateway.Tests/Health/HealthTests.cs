@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Conversations.Gateway.Tests.Support;
-using Conversations.Runtime;
+using Conversations.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Conversations.Gateway.Tests.Health;

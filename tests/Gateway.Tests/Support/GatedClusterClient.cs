@@ -1,5 +1,5 @@
-using Conversations.Runtime;
-using Conversations.Runtime.Store;
+using Conversations.Storage;
+using Conversations.Storage;
 
 namespace Conversations.Gateway.Tests.Support;
 

@@ -1,6 +1,6 @@
 using Conversations.Gateway.Webhooks;
-using Conversations.Runtime;
-using Conversations.Runtime.Store;
+using Conversations.Storage;
+using Conversations.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

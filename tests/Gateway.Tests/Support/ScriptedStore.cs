@@ -1,4 +1,4 @@
-using Conversations.Runtime.Store;
+using Conversations.Storage;
 
 namespace Conversations.Gateway.Tests.Support;
 

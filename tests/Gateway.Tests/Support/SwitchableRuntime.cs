@@ -1,4 +1,4 @@
-using Conversations.Runtime;
+using Conversations.Storage;
 
 namespace Conversations.Gateway.Tests.Support;
 

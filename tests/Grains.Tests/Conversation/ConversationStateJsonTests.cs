@@ -35,7 +35,7 @@ public sealed class ConversationStateJsonTests
     public void Corrupt_state_starts_over_instead_of_wedging_the_conversation()
     {
         var h = new GrainHarness();
-        var grain = (ConversationGrain)h.Factory.Create(h.Key, "{not json"u8.ToArray());
+        var grain = (ConversationPolicy)h.Factory.Create(h.Key, "{not json"u8.ToArray());
         Assert.Equal(ConversationMode.Bot, grain.State.Mode);
     }
 }

@@ -71,14 +71,14 @@ public sealed class GrainHarness
     {
         Tenant = new TenantOptions { Id = "acme", Platform = PlatformKind.Chatwoot, UrlToken = "t" };
         configure?.Invoke(Tenant);
-        Factory = new ConversationGrainFactory(new TenantCatalog([Tenant]), new PlatformConversations([Platform], []), Ai, Time, NullLoggerFactory.Instance);
+        Factory = new ConversationPolicyFactory(new TenantCatalog([Tenant]), new PlatformConversations([Platform], []), Ai, Time, NullLoggerFactory.Instance);
     }
 
     public TenantOptions Tenant { get; }
     public RecordingPlatform Platform { get; } = new();
     public ScriptedAi Ai { get; } = new();
     public ManualTimeProvider Time { get; } = new(T0);
-    public ConversationGrainFactory Factory { get; }
+    public ConversationPolicyFactory Factory { get; }
     public ConversationKey Key { get; } = new("acme", "7:87");
     public DateTimeOffset Clock { get; private set; } = T0;
 

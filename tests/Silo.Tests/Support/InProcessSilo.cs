@@ -45,7 +45,7 @@ public sealed class InProcessSilo : IAsyncDisposable
         var app = SiloApp.Build(args, builder =>
         {
             builder.Logging.ClearProviders();
-            builder.Services.AddSingleton<IConversationGrainFactory>(grains);
+            builder.Services.AddSingleton<IConversationPolicyFactory>(grains);
             builder.Services.AddSingleton<IOutboxSender>(sender);
             builder.Services.RemoveAll<IWebhookHandler>();
             builder.Services.AddSingleton<IWebhookHandler, OneEventHandler>();

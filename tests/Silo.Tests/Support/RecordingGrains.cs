@@ -8,7 +8,7 @@ namespace Conversations.Silo.Tests.Support;
 /// Test grains: each turn appends the events' dedupe keys to a JSON state and decides one
 /// <c>test.reply</c> action. <see cref="HoldTurns"/> keeps turns open until <see cref="ReleaseTurns"/>.
 /// </summary>
-public sealed class RecordingGrains : IConversationGrainFactory
+public sealed class RecordingGrains : IConversationPolicyFactory
 {
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -16,9 +16,9 @@ public sealed class RecordingGrains : IConversationGrainFactory
     public TaskCompletionSource TurnStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public void ReleaseTurns() => _release.TrySetResult();
 
-    public IConversationGrain Create(ConversationKey key, ReadOnlyMemory<byte> committedState) => new Grain(this, committedState);
+    public IConversationPolicy Create(ConversationKey key, ReadOnlyMemory<byte> committedState) => new Grain(this, committedState);
 
-    private sealed class Grain(RecordingGrains owner, ReadOnlyMemory<byte> committed) : IConversationGrain
+    private sealed class Grain(RecordingGrains owner, ReadOnlyMemory<byte> committed) : IConversationPolicy
     {
         public async ValueTask<TurnResult> RunTurnAsync(TurnContext turn, CancellationToken cancellationToken)
         {

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Conversations.Runtime.Store;
+using Conversations.Storage;
 
 namespace Conversations.Gateway.Webhooks.Chatwoot;
 

@@ -176,7 +176,7 @@ public sealed partial class EngageConversation(
         var state = scope.State;
         if (state.Platform.GetValueOrDefault(EngageStateKeys.HistoryLoaded) == "true" || !EngageApiClients.CanCall(scope.Tenant)) return;
         var api = clients.For(scope.Tenant);
-        var limit = Math.Max(scope.Tenant.Ai.MaxContextMessages, ConversationGrain.MinTranscriptWindow) + MaxSeenContents / 4;
+        var limit = Math.Max(scope.Tenant.Ai.MaxContextMessages, ConversationPolicy.MinTranscriptWindow) + MaxSeenContents / 4;
         var history = await api.GetThreadContentsAsync(scope.Key.ConversationId, limit, cancellationToken);
         var botIdentities = await directory.GetBotIdentityIdsAsync(api, scope.Tenant, cancellationToken);
         state.Platform[EngageStateKeys.HistoryLoaded] = "true";
@@ -189,7 +189,7 @@ public sealed partial class EngageConversation(
             .Select(c => new TranscriptEntry(RoleOf(c, scope.Tenant, botIdentities), PlainText.Cap(PlainText.Normalize(c.Body, c.BodyInputFormat == "html"), MaxReplyLength), c.CreatedAt!.Value, c.AuthorId, "engage.content:" + c.Id))
             .ToList();
         if (older.Count == 0) return;
-        var window = Math.Max(scope.Tenant.Ai.MaxContextMessages, ConversationGrain.MinTranscriptWindow);
+        var window = Math.Max(scope.Tenant.Ai.MaxContextMessages, ConversationPolicy.MinTranscriptWindow);
         var merged = older.Concat(state.Transcript).ToList();
         state.Transcript = merged.Skip(Math.Max(0, merged.Count - window)).ToList();
         LogHistoryLoaded(scope.Key, older.Count);

@@ -1,0 +1,41 @@
+namespace Conversations.Grains.Conversation;
+
+/// <summary>
+/// What a conversation does with its events, as a plain object (testable without Orleans). The
+/// <see cref="ConversationGrain"/> hosting it guarantees one turn at a time, events in inbox order,
+/// and that a turn's new state and actions are written together or not at all; a policy whose
+/// write was refused is discarded with its activation and re-created from the stored state.
+/// </summary>
+public interface IConversationPolicy
+{
+    ValueTask<TurnResult> RunTurnAsync(TurnContext turn, CancellationToken cancellationToken);
+}
+
+/// <summary>Creates the policy for a key from its committed state (empty for a new conversation).</summary>
+public interface IConversationPolicyFactory
+{
+    IConversationPolicy Create(ConversationKey key, ReadOnlyMemory<byte> committedState);
+}
+
+/// <summary>What a turn works on: every event pending for the conversation when the turn began.</summary>
+public sealed class TurnContext(
+    ConversationKey key,
+    IReadOnlyList<InboxMessage> events,
+    Func<CancellationToken, ValueTask<IReadOnlyList<InboxMessage>>> readNewerEvents)
+{
+    public ConversationKey Key { get; } = key;
+    public IReadOnlyList<InboxMessage> Events { get; } = events;
+
+    /// <summary>
+    /// Events appended to the inbox after this turn's events, as of now (empty when none). They will
+    /// be the next turn's events, so a burst policy may drop a reply they overtook. Cheap when nothing
+    /// arrived: the store is only read when the conversation was woken during the turn.
+    /// </summary>
+    public ValueTask<IReadOnlyList<InboxMessage>> ReadNewerEventsAsync(CancellationToken cancellationToken) => readNewerEvents(cancellationToken);
+}
+
+/// <summary>The outcome of a turn: the state to commit (null keeps the current one) and the actions to send, in order.</summary>
+public sealed record TurnResult(ReadOnlyMemory<byte>? NewState, IReadOnlyList<NewOutboxMessage> Actions)
+{
+    public static readonly TurnResult Unchanged = new(null, []);
+}

@@ -1,0 +1,242 @@
+using Conversations.Grains.Conversation;
+using Conversations.Grains.Hosting;
+using Conversations.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Storage;
+
+namespace Conversations.Grains;
+
+/// <summary>
+/// The Orleans host of one conversation. A wake runs turns until the inbox is read up to its end:
+/// each turn reads the events after the cursor, lets the policy decide, and writes cursor, policy
+/// state and the decided actions in one etag-checked state write; only then are the actions sent,
+/// in order. Non-reentrant, so turns never overlap (I2). A refused write (another activation wrote
+/// first) deactivates this one before it sends anything (O3); any other failure leaves the events
+/// unconsumed for a retry on a timer, or for the re-drive if this activation goes away.
+/// </summary>
+public sealed partial class ConversationGrain(
+    [PersistentState("conversation", ConversationGrain.StorageName)] IPersistentState<ConversationGrainState> state,
+    IConversationStore store,
+    IConversationPolicyFactory policies,
+    ActionSender sender,
+    IOptions<RuntimeOptions> options,
+    ConversationMetrics metrics,
+    TimeProvider time,
+    ILogger<ConversationGrain> logger) : Grain, IConversationGrain
+{
+    /// <summary>The grain storage provider's name (Memory or ADO.NET, by <c>Conversations:Store:Provider</c>).</summary>
+    public const string StorageName = "conversations";
+
+    private static readonly TimeSpan MaxTurnRetryDelay = TimeSpan.FromMinutes(1);
+
+    private readonly RuntimeOptions _options = options.Value;
+    private ConversationKey _key;
+    private IConversationPolicy? _policy;
+    private IGrainTimer? _retryTimer;
+    private TimeSpan _turnRetryDelay = options.Value.TurnRetryDelay;
+    private long _lastRead;
+    private long _consumedUpTo;
+    private bool _stopped;
+    private bool _dirty; // state changed in memory and not yet written
+    private Func<CancellationToken, ValueTask<IReadOnlyList<InboxMessage>>>? _readNewer;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _key = ConversationGrainKey.Parse(this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    public Task WakeAsync(long upToSequence)
+    {
+        // A burst queues one wake per webhook behind the running turn; those its turn already read cost nothing.
+        if (upToSequence != 0 && upToSequence <= state.State.Cursor && !HasDueAction()) return Task.CompletedTask;
+        return RunAsync();
+    }
+
+    public async Task<ConversationSnapshot> GetSnapshotAsync()
+    {
+        var s = state.State;
+        IReadOnlyList<PendingActionView> pending = [.. s.Pending.Select(a => new PendingActionView(a.Id, a.Kind, a.Attempts, a.NextAttemptAt, a.LastError))];
+        return await Task.FromResult(new ConversationSnapshot(state.RecordExists, s.Version, s.Cursor, s.Policy, pending));
+    }
+
+    private async Task RunAsync()
+    {
+        if (_stopped) return;
+        try
+        {
+            while (await RunTurnAsync()) { }
+            await SendDueAsync();
+            await MarkConsumedAsync();
+            _turnRetryDelay = _options.TurnRetryDelay;
+        }
+        catch (InconsistentStateException ex)
+        {
+            // Another activation wrote this conversation: what this one holds is stale, and it has sent nothing of it.
+            metrics.WriteConflicts.Add(1);
+            LogWriteRefused(_key, ex.Message);
+            Stop();
+        }
+        catch (Exception ex)
+        {
+            metrics.TurnFailures.Add(1);
+            LogTurnFailed(ex, _key, _turnRetryDelay);
+            _policy = null; // it may have changed its state in memory: rebuild it from what was written
+            if (_dirty)
+            {
+                // The state is ahead of what was written, and a failed write leaves the etag unknown:
+                // start over from storage in a new activation (the re-drive wakes it).
+                Stop();
+                return;
+            }
+            ArmTimer(_turnRetryDelay);
+            _turnRetryDelay = TimeSpan.FromTicks(Math.Min(_turnRetryDelay.Ticks * 2, MaxTurnRetryDelay.Ticks));
+        }
+    }
+
+    /// <summary>Runs one turn over the next events; false when the inbox had nothing after the cursor.</summary>
+    private async Task<bool> RunTurnAsync()
+    {
+        var s = state.State;
+        var max = _options.MaxEventsPerTurn;
+        var events = await store.ReadAfterAsync(_key, s.Cursor, max, CancellationToken.None);
+        if (events.Count == 0) return false;
+
+        _policy ??= policies.Create(_key, s.Policy);
+        _lastRead = events[^1].Sequence;
+        var result = await _policy.RunTurnAsync(new TurnContext(_key, events, _readNewer ??= ReadNewerAsync), CancellationToken.None);
+
+        _dirty = true;
+        s.Cursor = _lastRead;
+        if (result.NewState is { } newState) s.Policy = newState.ToArray();
+        foreach (var action in result.Actions)
+            s.Pending.Add(new PendingAction { Id = s.NextActionId++, Kind = action.Kind, Payload = action.Payload.ToArray() });
+        s.Version++;
+        await state.WriteStateAsync();
+        _dirty = false;
+        metrics.Turns.Add(1);
+        metrics.Events.Add(events.Count);
+
+        if (result.Actions.Count > 0) await SendDueAsync();
+        return events.Count >= max;
+    }
+
+    /// <summary>Events that arrived after the running turn's own: the next turn's. The inbox says what is really there.</summary>
+    private ValueTask<IReadOnlyList<InboxMessage>> ReadNewerAsync(CancellationToken cancellationToken) =>
+        store.ReadAfterAsync(_key, _lastRead, _options.MaxEventsPerTurn, cancellationToken);
+
+    /// <summary>
+    /// Sends the due actions in order, then writes back what changed (sent ones leave the list). A
+    /// retryable failure holds back the later actions and re-arms the timer; an exhausted or
+    /// permanent one is parked where operators see it.
+    /// </summary>
+    private async Task SendDueAsync()
+    {
+        var s = state.State;
+        var changed = false;
+        try
+        {
+            while (s.Pending.Count > 0)
+            {
+                var action = s.Pending[0];
+                var now = time.GetUtcNow();
+                if (action.NextAttemptAt is { } next && next > now)
+                {
+                    ArmTimer(next - now);
+                    break;
+                }
+
+                var outcome = await sender.SendAsync(_key, action.ToMessage(now), CancellationToken.None);
+                var attempt = action.Attempts + 1;
+                if (outcome.Kind == SendResult.Sent)
+                {
+                    s.Pending.RemoveAt(0);
+                    changed = _dirty = true;
+                    metrics.ActionsSent.Add(1);
+                    continue;
+                }
+                if (outcome.Kind == SendResult.Permanent || attempt >= _options.Outbox.MaxAttempts)
+                {
+                    var error = outcome.Kind == SendResult.Permanent ? outcome.Error ?? "permanent failure" : $"gave up after {attempt} attempts: {outcome.Error}";
+                    await store.ParkAsync(_key, action.ToMessage(now) with { Attempts = attempt, LastError = error }, CancellationToken.None);
+                    s.Pending.RemoveAt(0);
+                    changed = _dirty = true;
+                    metrics.ActionsParked.Add(1);
+                    LogParked(_key, action.Id, action.Kind, attempt, error);
+                    continue;
+                }
+                var delay = outcome.RetryAfter is { } retryAfter && retryAfter > TimeSpan.Zero ? retryAfter : Backoff(attempt);
+                action.Attempts = attempt;
+                action.NextAttemptAt = now + delay;
+                action.LastError = outcome.Error;
+                changed = _dirty = true;
+                metrics.ActionsRetried.Add(1);
+                LogRetrying(_key, action.Id, action.Kind, attempt, delay, outcome.Error);
+                ArmTimer(delay);
+                break; // later actions wait: order per conversation (I4)
+            }
+        }
+        finally
+        {
+            if (changed)
+            {
+                s.Version++;
+                await state.WriteStateAsync();
+                _dirty = false;
+            }
+        }
+    }
+
+    /// <summary>Once nothing is pending, the events up to the cursor are done: the re-drive stops looking at them.</summary>
+    private async Task MarkConsumedAsync()
+    {
+        var s = state.State;
+        if (s.Pending.Count > 0 || s.Cursor <= _consumedUpTo) return;
+        await store.MarkConsumedAsync(_key, s.Cursor, CancellationToken.None);
+        _consumedUpTo = s.Cursor;
+    }
+
+    private bool HasDueAction() =>
+        state.State.Pending.Count > 0 && (state.State.Pending[0].NextAttemptAt is not { } next || next <= time.GetUtcNow());
+
+    private void ArmTimer(TimeSpan due)
+    {
+        if (_stopped) return;
+        due = due < TimeSpan.Zero ? TimeSpan.Zero : due;
+        if (_retryTimer is null)
+            _retryTimer = this.RegisterGrainTimer(_ => RunAsync(), new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+        else
+            _retryTimer.Change(due, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Exponential from <see cref="OutboxOptions.InitialBackoff"/>, capped, with ±20% jitter.</summary>
+    private TimeSpan Backoff(int attempt)
+    {
+        var exponent = Math.Min(attempt - 1, 30);
+        var ticks = Math.Min(_options.Outbox.InitialBackoff.Ticks * (1L << exponent), _options.Outbox.MaxBackoff.Ticks);
+        return TimeSpan.FromTicks((long)(ticks * (0.8 + Random.Shared.NextDouble() * 0.4)));
+    }
+
+    /// <summary>Drops this activation once the current call ends; the next message activates a fresh one from storage.</summary>
+    private void Stop()
+    {
+        _stopped = true;
+        _policy = null;
+        _retryTimer?.Dispose();
+        _retryTimer = null;
+        DeactivateOnIdle();
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "State write of {Key} was refused ({Error}); another activation holds it, this one stops and sends nothing")]
+    private partial void LogWriteRefused(ConversationKey key, string error);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Turn of {Key} failed; its events stay unconsumed and are retried (next delay {Delay})")]
+    private partial void LogTurnFailed(Exception exception, ConversationKey key, TimeSpan delay);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Action {ActionId} ({Kind}) of {Key} failed (attempt {Attempt}); retrying in {Delay}: {Error}")]
+    private partial void LogRetrying(ConversationKey key, long actionId, string kind, int attempt, TimeSpan delay, string? error);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Action {ActionId} ({Kind}) of {Key} parked after {Attempt} attempts: {Error}")]
+    private partial void LogParked(ConversationKey key, long actionId, string kind, int attempt, string error);
+}
