@@ -2,41 +2,55 @@ namespace Conversations.Grains.Interfaces.Tests;
 
 public sealed class ConversationKeyTests
 {
-    // Golden values computed independently (FNV-1a 64 over UTF-8 of tenant + '\n' + id). Shard
-    // placement of stored conversations depends on them: they must never change.
-    [Theory]
-    [InlineData("acme", "7:87", 16892625158162296503UL, 695)]
-    [InlineData("acme", "65f0a1b2c3d4e5f601234567", 1154790823651547070UL, 958)]
-    [InlineData("t", "ü-日本", 4644898284440786579UL, 659)]
-    [InlineData("acme", "1:23", 11265505184245869647UL, 79)]
-    [InlineData("a", "b", 16554864001261364848UL, 624)]
-    [InlineData("tenant-x", "thread-ABC-é", 16094029338051301854UL, 478)]
-    public void Stable_hash_and_shard_match_golden_values(string tenant, string id, ulong hash, int shard)
-    {
-        var key = new ConversationKey(tenant, id);
-
-        Assert.Equal(hash, key.StableHash());
-        Assert.Equal(shard, key.Shard(1024));
-    }
-
-    [Fact]
-    public void Long_ids_hash_the_same_as_their_bytes()
-    {
-        var id = new string('x', 500) + "é";
-        Assert.Equal(new ConversationKey("acme", id).StableHash(), new ConversationKey("acme", id).StableHash());
-        Assert.NotEqual(new ConversationKey("acme", id).StableHash(), new ConversationKey("acme", id + "x").StableHash());
-    }
-
-    [Fact]
-    public void Tenant_and_id_are_separated_in_the_hash()
-    {
-        Assert.NotEqual(new ConversationKey("ab", "c").StableHash(), new ConversationKey("a", "bc").StableHash());
-    }
-
     [Fact]
     public void Empty_parts_are_refused()
     {
         Assert.ThrowsAny<ArgumentException>(() => new ConversationKey("", "x"));
         Assert.ThrowsAny<ArgumentException>(() => new ConversationKey("acme", ""));
+    }
+
+    [Theory]
+    [InlineData("acme", "7:87")]
+    [InlineData("acme", "65f0a1b2c3d4e5f601234567")]
+    [InlineData("t", "ü-日本/with/slashes")]
+    [InlineData("tenant-x", "12345")]
+    public void Grain_keys_round_trip(string tenant, string id)
+    {
+        var key = new ConversationKey(tenant, id);
+
+        Assert.Equal(key, ConversationGrainKey.Parse(ConversationGrainKey.Format(key)));
+    }
+
+    [Theory]
+    [InlineData("12345")]
+    [InlineData("a1")]
+    [InlineData("00a1")]
+    [InlineData("65f0a1b2c3d4e5f601234567")]
+    public void Grain_keys_never_parse_as_hex_so_distinct_ids_never_collide(string id)
+    {
+        // Orleans reads a string key that parses as hex as an integer key ("a1" and "00a1" would be one grain).
+        var grainKey = ConversationGrainKey.Format(new ConversationKey("acme", id));
+
+        Assert.False(long.TryParse(grainKey, System.Globalization.NumberStyles.HexNumber, null, out _));
+        Assert.False(Guid.TryParse(grainKey, out _));
+        Assert.StartsWith(ConversationGrainKey.Prefix, grainKey);
+    }
+
+    [Fact]
+    public void Tenants_are_part_of_the_grain_key()
+    {
+        Assert.NotEqual(ConversationGrainKey.Format(new("a", "1:2")), ConversationGrainKey.Format(new("b", "1:2")));
+        Assert.NotEqual(ConversationGrainKey.Format(new("ab", "c")), ConversationGrainKey.Format(new("a", "bc")));
+    }
+
+    [Theory]
+    [InlineData("acme/1:2")]
+    [InlineData("conversation/")]
+    [InlineData("conversation/acme")]
+    [InlineData("conversation//1")]
+    [InlineData("conversation/acme/")]
+    public void Malformed_grain_keys_are_refused(string grainKey)
+    {
+        Assert.Throws<FormatException>(() => ConversationGrainKey.Parse(grainKey));
     }
 }

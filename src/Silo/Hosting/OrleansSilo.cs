@@ -5,13 +5,14 @@ using Conversations.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
 using System.Net;
 
 namespace Conversations.Silo.Hosting;
 
 /// <summary>
-/// The Orleans side of the silo. Memory store: localhost clustering, memory grain storage and
-/// in-memory reminders (one process). Postgres store: ADO.NET clustering, grain storage and
+/// The Orleans side of the silo. Memory store: localhost clustering, in-process grain storage
+/// (<see cref="ProcessMemoryGrainStorage"/>) and in-memory reminders (one process). Postgres store: ADO.NET clustering, grain storage and
 /// reminders on the store's database (invariant Npgsql; the schema migration creates their tables
 /// and query texts). Endpoints and ids come from the <c>Orleans</c> section.
 /// </summary>
@@ -49,7 +50,7 @@ public static class OrleansSilo
         else
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: ids.ServiceId, clusterId: ids.ClusterId);
-            silo.AddMemoryGrainStorage(ConversationGrain.StorageName);
+            silo.Services.AddGrainStorage(ConversationGrain.StorageName, (sp, _) => ActivatorUtilities.CreateInstance<ProcessMemoryGrainStorage>(sp));
             silo.UseInMemoryReminderService();
         }
 

@@ -1,3 +1,4 @@
+using Conversations.TestSupport.Network;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
@@ -62,7 +63,7 @@ public sealed class ChatwootWorld : IAsyncDisposable
 
         var args = new List<string> { "--urls", "http://127.0.0.1:0" };
         args.AddRange(config.Select(p => $"--{p.Key}={p.Value}"));
-        world._silo = SiloApp.Build([.. args]);
+        world._silo = SiloApp.Build([.. args, .. OrleansTestPorts.SiloArgs()]);
         await world._silo.StartAsync();
         var address = world._silo.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         world.Http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };

@@ -1,3 +1,4 @@
+using Conversations.TestSupport.Network;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -67,7 +68,7 @@ public sealed class EngageWorld : IAsyncDisposable
             "--Conversations:Silo:ShutdownTimeout=00:00:10",
             .. extraArgs,
         ];
-        var silo = SiloApp.Build(args, builder =>
+        var silo = SiloApp.Build([.. args, .. OrleansTestPorts.SiloArgs()], builder =>
         {
             builder.Logging.ClearProviders();
             builder.Logging.AddFilter("Conversations", LogLevel.Warning);

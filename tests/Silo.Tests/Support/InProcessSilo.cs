@@ -1,3 +1,5 @@
+using Conversations.Grains.Conversation;
+using Conversations.TestSupport.Network;
 using Conversations.Gateway.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,6 +42,7 @@ public sealed class InProcessSilo : IAsyncDisposable
             "--Conversations:Tenants:0:UrlToken=url-token",
             $"--Conversations:Admin:Token={AdminToken}",
             "--Conversations:Silo:ShutdownTimeout=00:00:20",
+            .. OrleansTestPorts.SiloArgs(),
             .. extraArgs,
         ];
         var app = SiloApp.Build(args, builder =>

@@ -52,7 +52,11 @@ public sealed class ServiceProcess : IDisposable
         start.ArgumentList.Add("http://127.0.0.1:0");
         // The "Now listening on:" line, whatever level the test sets for the rest.
         start.ArgumentList.Add("--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information");
-        foreach (var arg in args) start.ArgumentList.Add(arg);
+        var given = args.ToList();
+        // Each silo its own Orleans ports unless the test chose them.
+        if (project == "Silo" && !given.Any(a => a.StartsWith("--Orleans:Endpoints:SiloPort=", StringComparison.Ordinal)))
+            given.AddRange(Network.OrleansTestPorts.SiloArgs());
+        foreach (var arg in given) start.ArgumentList.Add(arg);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         // Plain console lines (no colour codes) to parse.
         start.Environment["DOTNET_SYSTEM_CONSOLE_ALLOW_ANSI_COLOR_REDIRECTION"] = "0";
