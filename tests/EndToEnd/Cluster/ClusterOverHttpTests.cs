@@ -2,35 +2,31 @@ using System.Net;
 using System.Net.Http.Json;
 using Conversations.Gateway;
 using Conversations.Gateway.Webhooks;
-using Conversations.Storage.Cluster;
-using Conversations.Storage;
+using Conversations.Grains.Conversation;
 using Conversations.Silo;
+using Conversations.TestSupport.Network;
 using Conversations.TestSupport.Postgres;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 
 namespace Conversations.EndToEnd.Cluster;
 
 /// <summary>
 /// The real compositions on one PostgreSQL database, over real HTTP on loopback: a standalone
-/// gateway (GatewayApp) appends webhooks durably; two silos (SiloApp, webhook endpoints disabled)
-/// own the shards and run the turns. One silo is then stopped (SIGTERM path) under load.
+/// gateway (GatewayApp, an Orleans client) appends webhooks durably and wakes the grains; two
+/// Orleans silos (SiloApp, webhook endpoints disabled, ADO.NET clustering and storage) run the
+/// turns. One silo is then stopped (SIGTERM path) under load.
 /// </summary>
 public sealed class ClusterOverHttpTests
 {
     private static readonly string[] Timings =
     [
         "--Conversations:Store:Provider=Postgres",
-        "--Conversations:Cluster:LeaseTtl=00:00:01.5",
-        "--Conversations:Cluster:RenewInterval=00:00:00.3",
-        "--Conversations:Cluster:LeaseMargin=00:00:00.5",
-        "--Conversations:Cluster:FailoverGrace=00:00:00.5",
-        "--Conversations:Cluster:CoordinatorInterval=00:00:00.2",
-        "--Conversations:Cluster:StableMembershipFor=00:00:01",
-        "--Conversations:Cluster:RebalanceInterval=00:00:00.5",
-        "--Conversations:Cluster:PollInterval=00:00:00.25",
+        "--Conversations:Runtime:Redrive:Interval=00:00:01",
+        "--Conversations:Runtime:Redrive:After=00:00:02",
         "--Conversations:Tenants:0:Id=acme",
         "--Conversations:Tenants:0:Platform=Chatwoot",
         "--Conversations:Tenants:0:UrlToken=url-token",
@@ -55,7 +51,7 @@ public sealed class ClusterOverHttpTests
         {
             var sender = new RecordingReplies { Silo = name };
             replies.Add(sender);
-            var silo = SiloApp.Build(["--urls", "http://127.0.0.1:0", "--Conversations:Gateway:Enabled=false", $"--Conversations:Cluster:HostName={name}", .. common], b =>
+            var silo = SiloApp.Build(["--urls", "http://127.0.0.1:0", "--Conversations:Gateway:Enabled=false", .. OrleansTestPorts.SiloArgs(), .. common], b =>
             {
                 b.Logging.ClearProviders();
                 b.Services.AddSingleton<IConversationPolicyFactory>(new NumberedGrains());
@@ -68,12 +64,9 @@ public sealed class ClusterOverHttpTests
         var b = await StartSiloAsync("b");
         try
         {
-            // The test is about a drain of a silo that owns conversations: wait until the
-            // coordinator has split the shards evenly, or a fast start lets "a" stop owning few or none.
-            await WaitUntilShardsBalancedAsync(a, b);
+            // The test is about a drain of a silo that serves conversations: both must be active members first.
+            await WaitUntilBothActiveAsync(a, b);
             using var http = new HttpClient { BaseAddress = new Uri(gateway.Urls.Single()) };
-            var store = gateway.Services.GetRequiredService<IConversationStore>();
-            Assert.IsType<PostgresClusterClient>(gateway.Services.GetRequiredService<Runtime.IClusterClient>());
             var conversations = Enumerable.Range(0, 30).Select(i => $"c{i}").ToList();
             const int perConversation = 6;
 
@@ -103,8 +96,8 @@ public sealed class ClusterOverHttpTests
                 var key = new ConversationKey("acme", c);
                 while (true)
                 {
-                    var record = await store.ReadAsync(key, CancellationToken.None);
-                    var history = record is null ? [] : NumberedGrains.Decode(record.State.Span);
+                    var snapshot = await b.Services.GetRequiredService<IGrainFactory>().GetConversation(key).GetSnapshotAsync();
+                    var history = NumberedGrains.Decode(snapshot.State);
                     if (history.Length >= perConversation)
                     {
                         Assert.Equal(Enumerable.Range(1, perConversation), history);
@@ -130,17 +123,16 @@ public sealed class ClusterOverHttpTests
         }
     }
 
-    /// <summary>Every shard owned, split within one between the two silos (what the coordinator's rebalance converges to).</summary>
-    private static async Task WaitUntilShardsBalancedAsync(WebApplication a, WebApplication b)
+    /// <summary>Both silos see each other as active in Orleans' membership.</summary>
+    private static async Task WaitUntilBothActiveAsync(WebApplication a, WebApplication b)
     {
-        var ownershipA = a.Services.GetRequiredService<IShardOwnership>();
-        var ownershipB = b.Services.GetRequiredService<IShardOwnership>();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (Math.Abs(Count(ownershipA) - Count(ownershipB)) > 1 || Count(ownershipA) + Count(ownershipB) < new ClusterOptions().ShardCount)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (Active(a) < 2 || Active(b) < 2)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"shards not balanced: a owns {Count(ownershipA)}, b owns {Count(ownershipB)}");
+            Assert.True(DateTime.UtcNow < deadline, $"silos not both active: a sees {Active(a)}, b sees {Active(b)}");
             await Task.Delay(50);
         }
-        static int Count(IShardOwnership ownership) => ownership.OwnedShards?.Shards.Count ?? 0;
+        static int Active(WebApplication silo) =>
+            silo.Services.GetRequiredService<IClusterMembershipService>().CurrentSnapshot.Members.Values.Count(m => m.Status == SiloStatus.Active);
     }
 }

@@ -13,7 +13,8 @@ using Xunit.Abstractions;
 namespace Conversations.EndToEnd.Cluster;
 
 /// <summary>
-/// Real processes: one standalone gateway and two silos (webhook endpoints off) on one PostgreSQL
+/// Real processes: one standalone gateway (an Orleans client) and two Orleans silos (webhook
+/// endpoints off, ADO.NET clustering, storage and reminders) on one PostgreSQL
 /// database, a fake Chatwoot and a fake OpenAI-compatible AI on loopback. One silo is killed with
 /// SIGKILL while customers keep writing: every message must be answered, in order per conversation;
 /// duplicates (a send interrupted by the kill is repeated) are counted and reported.
@@ -36,15 +37,9 @@ public sealed class ClusterProcessTests(ITestOutputHelper output)
             "--Conversations:Store:Provider=Postgres",
             // Every test class runs in parallel on one server: a silo or gateway needs far fewer sessions than the default 100.
             $"--Conversations:Store:ConnectionString={database.ConnectionString};Maximum Pool Size=30",
-            "--Conversations:Cluster:LeaseTtl=00:00:03",
-            "--Conversations:Cluster:RenewInterval=00:00:00.5",
-            "--Conversations:Cluster:LeaseMargin=00:00:01",
-            "--Conversations:Cluster:FailoverGrace=00:00:00.5",
-            "--Conversations:Cluster:CoordinatorInterval=00:00:00.2",
-            "--Conversations:Cluster:StableMembershipFor=00:00:01",
-            "--Conversations:Cluster:RebalanceInterval=00:00:00.5",
-            "--Conversations:Cluster:PollInterval=00:00:00.25",
-            "--Conversations:Runtime:Outbox:SweepInterval=00:00:00.2",
+            "--Conversations:Runtime:Redrive:Interval=00:00:01",
+            "--Conversations:Runtime:Redrive:After=00:00:02",
+            "--Orleans:Endpoints:AdvertisedIPAddress=127.0.0.1",
             "--Conversations:Tenants:0:Id=acme",
             "--Conversations:Tenants:0:Platform=Chatwoot",
             $"--Conversations:Tenants:0:BaseUrl={chatwoot.BaseAddress.ToString().TrimEnd('/')}",
@@ -59,8 +54,8 @@ public sealed class ClusterProcessTests(ITestOutputHelper output)
             "--Logging:LogLevel:Default=Warning",
         ];
         using var gateway = ServiceProcess.Start("gateway", "Gateway", common);
-        using var a = ServiceProcess.Start("silo-a", "Silo", [.. common, "--Conversations:Gateway:Enabled=false", "--Conversations:Cluster:HostName=silo-a"]);
-        using var b = ServiceProcess.Start("silo-b", "Silo", [.. common, "--Conversations:Gateway:Enabled=false", "--Conversations:Cluster:HostName=silo-b"]);
+        using var a = ServiceProcess.Start("silo-a", "Silo", [.. common, "--Conversations:Gateway:Enabled=false"]);
+        using var b = ServiceProcess.Start("silo-b", "Silo", [.. common, "--Conversations:Gateway:Enabled=false"]);
         try
         {
             await Task.WhenAll(gateway.WaitHealthyAsync(TimeSpan.FromSeconds(90)), a.WaitHealthyAsync(TimeSpan.FromSeconds(90)), b.WaitHealthyAsync(TimeSpan.FromSeconds(90)));

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Conversations.Gateway.Webhooks;
+using Conversations.Grains.Conversation;
 
 namespace Conversations.EndToEnd.Cluster;
 

@@ -125,8 +125,8 @@ public sealed class EngageWorld : IAsyncDisposable
 
     public async Task<ConversationState?> StateAsync(string thread)
     {
-        var record = await Silo.Services.GetRequiredService<IConversationStore>().ReadAsync(new ConversationKey(Tenant, thread), CancellationToken.None);
-        return record is null || record.State.IsEmpty ? null : ConversationStateJson.Deserialize(record.State.Span);
+        var snapshot = await Silo.Services.GetRequiredService<IGrainFactory>().GetConversation(new ConversationKey(Tenant, thread)).GetSnapshotAsync();
+        return snapshot.State.Length == 0 ? null : ConversationStateJson.Deserialize(snapshot.State);
     }
 
     public async Task<ConversationState> WaitForStateAsync(string thread, Func<ConversationState, bool> condition, string what)
@@ -156,8 +156,9 @@ public sealed class EngageWorld : IAsyncDisposable
             var busy = false;
             foreach (var thread in threads)
             {
-                var record = await store.ReadAsync(new ConversationKey(Tenant, thread), CancellationToken.None);
-                if (record is not null && (record.PendingEvents > 0 || record.Outbox.Any(o => o.Status == OutboxStatus.Pending))) busy = true;
+                var key = new ConversationKey(Tenant, thread);
+                var snapshot = await Silo.Services.GetRequiredService<IGrainFactory>().GetConversation(key).GetSnapshotAsync();
+                if (snapshot.Pending.Count > 0 || await store.CountAfterAsync(key, snapshot.Cursor, CancellationToken.None) > 0) busy = true;
             }
             if (!busy) return;
             await Task.Delay(25);

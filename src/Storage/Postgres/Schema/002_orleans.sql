@@ -169,7 +169,7 @@ $q$),
 -- Status 3 is Active; anything else that has been silent since the cutoff is gone for good.
 ('CleanupDefunctSiloEntriesKey', $q$
 delete from orleans_membership
-where deployment_id = @DeploymentId and status <> 3 and i_am_alive_time < @IAmAliveTime
+where deployment_id = @DeploymentId and status = 6 and i_am_alive_time < @IAmAliveTime
 $q$),
 
 ('ReadFromStorageKey', $q$
