@@ -27,7 +27,13 @@ internal static class AdminEndpoints
             if (grains.Current is not { } factory)
                 return TypedResults.Json(new ErrorResponse("no silo reached yet"), GatewayJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status503ServiceUnavailable);
             var key = new ConversationKey(tenant, conversationId);
-            var snapshot = await factory.GetConversation(key).GetSnapshotAsync().WaitAsync(cancellationToken);
+            ConversationSnapshot snapshot;
+            try { snapshot = await factory.GetConversation(key).GetSnapshotAsync().WaitAsync(cancellationToken); }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // Every silo down or hung (a connected client keeps its grain factory): say so, not an empty 500.
+                return TypedResults.Json(new ErrorResponse($"no silo answered ({ex.GetType().Name})"), GatewayJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
             var pending = await store.CountAfterAsync(key, snapshot.Cursor, cancellationToken);
             if (!snapshot.Exists && pending == 0) return NotFound("conversation not found");
             var parked = await store.ReadParkedAsync(key, cancellationToken);

@@ -3,22 +3,36 @@ using Conversations.Storage;
 namespace Conversations.Gateway.Tests.Support;
 
 /// <summary>
-/// A store double for the parts of the contract the gateway uses: appends (deduplicated per
-/// conversation), ping, admin reads. Failures are switched on per test. The runtime's side of the
+/// A store double for the parts of the contract the gateway uses: appends (deduplicated and numbered
+/// per conversation, recorded call by call), ping, and the admin reads. Failures are switched on per
+/// test; <see cref="Hold"/> keeps every append waiting after it committed until <see cref="Release"/>,
+/// so a test can see whether the gateway answered before the append returned. The grains' side of the
 /// contract is not the gateway's business and answers NotSupported.
 /// </summary>
 public sealed class ScriptedStore : IConversationStore
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<ConversationKey, List<NewInboxMessage>> _inbox = [];
+    private readonly Dictionary<ConversationKey, List<InboxMessage>> _inbox = [];
+    private readonly List<(ConversationKey Key, string[] DedupeKeys)> _appends = [];
+    private readonly List<(ConversationKey Key, long AfterSequence)> _counts = [];
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Exception? PingFailure { get; set; }
     public Exception? AppendFailure { get; set; }
-    public Dictionary<ConversationKey, ConversationRecord> Records { get; } = [];
+    public bool Hold { get; set; }
+    public TaskCompletionSource FirstAppendCommitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public List<ParkedAction> Parked { get; } = [];
     public int? LastParkedMax { get; private set; }
 
-    public IReadOnlyList<NewInboxMessage> Inbox(ConversationKey key)
+    public void Release() => _release.TrySetResult();
+
+    /// <summary>Every append call, in order, with the dedupe keys it carried (duplicates included).</summary>
+    public IReadOnlyList<(ConversationKey Key, string[] DedupeKeys)> Appends { get { lock (_gate) return [.. _appends]; } }
+
+    /// <summary>Every <see cref="CountAfterAsync"/> call (the admin's pending count), in order.</summary>
+    public IReadOnlyList<(ConversationKey Key, long AfterSequence)> Counts { get { lock (_gate) return [.. _counts]; } }
+
+    public IReadOnlyList<InboxMessage> Inbox(ConversationKey key)
     {
         lock (_gate) return _inbox.TryGetValue(key, out var list) ? [.. list] : [];
     }
@@ -28,28 +42,40 @@ public sealed class ScriptedStore : IConversationStore
         lock (_gate) return _inbox.Values.Sum(list => list.Count);
     }
 
-    public ValueTask<AppendResult> AppendAsync(ConversationKey key, IReadOnlyList<NewInboxMessage> messages, CancellationToken cancellationToken)
+    public async ValueTask<AppendResult> AppendAsync(ConversationKey key, IReadOnlyList<NewInboxMessage> messages, CancellationToken cancellationToken)
     {
-        if (AppendFailure is { } failure) throw failure;
+        AppendResult result;
         lock (_gate)
         {
+            _appends.Add((key, [.. messages.Select(m => m.DedupeKey)]));
+            if (AppendFailure is { } failure) throw failure;
             if (!_inbox.TryGetValue(key, out var list)) _inbox[key] = list = [];
-            var appended = 0;
+            var (appended, last) = (0, 0L);
             foreach (var message in messages)
             {
                 if (list.Any(m => m.DedupeKey == message.DedupeKey)) continue;
-                list.Add(message);
+                last = list.Count + 1;
+                list.Add(new InboxMessage(last, message.DedupeKey, message.Type, message.Body.ToArray(), DateTimeOffset.UtcNow));
                 appended++;
             }
-            return ValueTask.FromResult(new AppendResult(appended, messages.Count - appended));
+            result = new AppendResult(appended, messages.Count - appended, last);
+        }
+        FirstAppendCommitted.TrySetResult();
+        if (Hold) await _release.Task.WaitAsync(cancellationToken);
+        return result;
+    }
+
+    public ValueTask<int> CountAfterAsync(ConversationKey key, long afterSequence, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _counts.Add((key, afterSequence));
+            return ValueTask.FromResult(_inbox.TryGetValue(key, out var list) ? list.Count(m => m.Sequence > afterSequence) : 0);
         }
     }
 
     public ValueTask PingAsync(CancellationToken cancellationToken) =>
         PingFailure is { } failure ? ValueTask.FromException(failure) : ValueTask.CompletedTask;
-
-    public ValueTask<ConversationRecord?> ReadAsync(ConversationKey key, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(Records.GetValueOrDefault(key));
 
     public ValueTask<IReadOnlyList<ParkedAction>> ReadParkedAsync(int max, CancellationToken cancellationToken)
     {
@@ -57,13 +83,13 @@ public sealed class ScriptedStore : IConversationStore
         return ValueTask.FromResult<IReadOnlyList<ParkedAction>>([.. Parked.Take(max)]);
     }
 
-    public ValueTask<ConversationSnapshot?> ActivateAsync(ConversationKey key, long fence, CancellationToken cancellationToken) => throw new NotSupportedException();
-    public ValueTask<IReadOnlyList<InboxMessage>> ReadPendingAsync(ConversationKey key, int max, CancellationToken cancellationToken) => throw new NotSupportedException();
-    public ValueTask<CommitOutcome> CommitTurnAsync(TurnCommit commit, CancellationToken cancellationToken) => throw new NotSupportedException();
-    public ValueTask<IReadOnlyList<OutboxMessage>> ReadOutboxAsync(ConversationKey key, CancellationToken cancellationToken) => throw new NotSupportedException();
-    public ValueTask MarkOutboxAsync(ConversationKey key, long outboxId, OutboxMark mark, CancellationToken cancellationToken) => throw new NotSupportedException();
-    public ValueTask<IReadOnlyList<ConversationKey>> FindDueOutboxAsync(DateTimeOffset now, ShardSet? shards, int max, CancellationToken cancellationToken) => throw new NotSupportedException();
-    public ValueTask<IReadOnlyList<ConversationKey>> FindPendingInboxAsync(ShardSet? shards, int max, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public ValueTask<IReadOnlyList<OutboxMessage>> ReadParkedAsync(ConversationKey key, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<OutboxMessage>>([.. Parked.Where(p => p.Key == key).Select(p => p.Message)]);
+
+    public ValueTask<IReadOnlyList<InboxMessage>> ReadAfterAsync(ConversationKey key, long afterSequence, int max, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public ValueTask MarkConsumedAsync(ConversationKey key, long upToSequence, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public ValueTask<IReadOnlyList<ConversationKey>> FindUnconsumedAsync(TimeSpan olderThan, int max, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public ValueTask ParkAsync(ConversationKey key, OutboxMessage action, CancellationToken cancellationToken) => throw new NotSupportedException();
     public ValueTask SetValueAsync(string tenant, string name, string value, CancellationToken cancellationToken) => throw new NotSupportedException();
     public ValueTask<string?> GetValueAsync(string tenant, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
 }

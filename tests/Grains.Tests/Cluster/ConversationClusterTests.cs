@@ -1,0 +1,155 @@
+using Conversations.Storage;
+using Orleans.TestingHost;
+using Xunit.Abstractions;
+
+namespace Conversations.Grains.Tests.Cluster;
+
+/// <summary>
+/// The real <see cref="ConversationGrain"/> on an Orleans TestingHost cluster of three silos, with
+/// the failures of ARCHITECTURE.md section 5 that a cluster in one process can show: a silo killed
+/// mid-turn (O1) and after the write, before the sends (O2), a second activation's write (O3),
+/// a lost wake (O4), platform retries and parking in order (O7), a burst into one conversation (O14).
+/// </summary>
+public sealed class ConversationClusterTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private TestClusterWorld _world = null!;
+
+    public async Task InitializeAsync() => _world = await TestClusterWorld.StartAsync();
+
+    public async Task DisposeAsync() => await _world.DisposeAsync();
+
+    private static ConversationKey Key(string id) => new("acme", id);
+
+    private async Task<string[]> HistoryAsync(ConversationKey key) =>
+        RecordingPolicies.History((await _world.Grains.GetConversation(key).GetSnapshotAsync()).State);
+
+    [Fact]
+    public async Task Events_are_processed_once_in_order_and_their_replies_sent_then_consumed()
+    {
+        var key = Key("1:1");
+        await _world.DeliverAsync(key, "a");
+        await _world.DeliverAsync(key, "b", "c");
+
+        await TestClusterWorld.WaitUntilAsync(() => _world.Sender.TextsOf(key).Count == 3, "three replies");
+        Assert.Equal(["a", "b", "c"], _world.Sender.TextsOf(key));
+        Assert.Equal(["a", "b", "c"], await HistoryAsync(key));
+        var snapshot = await _world.Grains.GetConversation(key).GetSnapshotAsync();
+        Assert.Equal(3, snapshot.Cursor);
+        Assert.Empty(snapshot.Pending);
+        await TestClusterWorld.WaitUntilAsync(() => _world.Store.FindUnconsumedAsync(TimeSpan.Zero, 10, default).Result.Count == 0, "events consumed");
+    }
+
+    [Fact]
+    public async Task A_lost_wake_is_made_good_by_the_redrive()
+    {
+        var key = Key("1:2");
+        await _world.AppendAsync(key, "lost"); // appended, never woken
+
+        await TestClusterWorld.WaitUntilAsync(() => _world.Sender.TextsOf(key).Count == 1, "the re-drive to process the event", 20);
+        Assert.Equal(["lost"], await HistoryAsync(key));
+    }
+
+    [Fact]
+    public async Task A_silo_killed_mid_turn_loses_nothing_the_event_is_processed_once_elsewhere()
+    {
+        var key = Key("1:3");
+        _world.Policies.HoldNextTurn();
+        await _world.DeliverAsync(key, "x");
+        await _world.Policies.TurnHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        var silo = SiloOf(key);
+
+        var killed = DateTime.UtcNow;
+        await _world.Cluster.KillSiloAsync(silo);
+        _world.Policies.ReleaseAll(); // the killed activation's turn may finish in memory: its write must not matter
+
+        await TestClusterWorld.WaitUntilAsync(() => _world.Sender.Sent.Any(s => s.Key == key && s.Silo != silo.Name), "a reply from another silo");
+        output.WriteLine($"answered from another silo {(DateTime.UtcNow - killed).TotalSeconds:F1} s after the kill");
+        await Task.Delay(500);
+        Assert.Equal(["x"], await HistoryAsync(key));
+    }
+
+    [Fact]
+    public async Task A_silo_killed_after_the_write_before_the_send_has_the_action_sent_elsewhere()
+    {
+        var key = Key("1:4");
+        _world.Sender.HoldNextSend();
+        await _world.DeliverAsync(key, "y");
+        await _world.Sender.SendHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        var silo = SiloOf(key);
+        Assert.Single(_world.GrainStorage.Read(key)!.Pending); // written, not sent
+
+        await _world.Cluster.KillSiloAsync(silo);
+
+        await TestClusterWorld.WaitUntilAsync(() => _world.Sender.Sent.Any(s => s.Key == key && s.Silo != silo.Name), "the pending action sent from another silo");
+        Assert.Equal(["y"], await HistoryAsync(key)); // the turn is not run again: only its action is sent
+    }
+
+    [Fact]
+    public async Task An_activation_whose_write_is_refused_sends_nothing_and_a_fresh_one_carries_on()
+    {
+        var key = Key("1:5");
+        await _world.DeliverAsync(key, "first");
+        await TestClusterWorld.WaitUntilAsync(() => _world.Sender.TextsOf(key).Count == 1, "the first reply");
+
+        // Another activation wrote this conversation behind this one's back: its next write is refused.
+        _world.GrainStorage.BumpAsOtherActivation(key);
+        await _world.DeliverAsync(key, "second");
+        await Task.Delay(300);
+        Assert.Equal(["first"], _world.Sender.TextsOf(key));
+
+        // The refused activation stopped; the re-drive wakes a fresh one from the stored state.
+        await TestClusterWorld.WaitUntilAsync(() => _world.Sender.TextsOf(key).Count == 2, "the second reply from a fresh activation", 20);
+        Assert.Equal(["first", "second"], _world.Sender.TextsOf(key));
+        Assert.Equal(["first", "second"], await HistoryAsync(key));
+    }
+
+    [Fact]
+    public async Task Retries_honour_retry_after_hold_back_later_actions_and_a_permanent_failure_is_parked()
+    {
+        var key = Key("1:6");
+        _world.Sender.Script.Enqueue(SendOutcome.Retry("HTTP 429", TimeSpan.FromMilliseconds(400)));
+        _world.Sender.Script.Enqueue(SendOutcome.Failed("HTTP 404"));
+        var started = DateTime.UtcNow;
+        await _world.DeliverAsync(key, "r1", "r2", "r3");
+
+        await TestClusterWorld.WaitUntilAsync(() => _world.Sender.TextsOf(key).Count == 2, "two replies");
+        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromMilliseconds(350), "Retry-After was not honoured");
+        // r1: 429 then (retried) 404 → parked; r2 and r3 waited behind it and went out in order.
+        Assert.Equal(["r2", "r3"], _world.Sender.TextsOf(key));
+        var parked = Assert.Single(await _world.Store.ReadParkedAsync(key, default));
+        Assert.Equal(1, parked.Id);
+        Assert.Equal(2, parked.Attempts);
+        Assert.Equal("HTTP 404", parked.LastError);
+    }
+
+    [Fact]
+    public async Task A_burst_of_500_messages_into_one_conversation_is_processed_in_order_in_few_turns()
+    {
+        var key = Key("1:7");
+        var texts = Enumerable.Range(1, 500).Select(i => $"m{i}").ToArray();
+        await Parallel.ForEachAsync(texts.Chunk(50), async (chunk, _) =>
+        {
+            foreach (var text in chunk) await _world.DeliverAsync(key, text);
+        });
+
+        await TestClusterWorld.WaitUntilAsync(() => _world.Sender.TextsOf(key).Count == 500, "500 replies", 60);
+        var history = await HistoryAsync(key);
+        Assert.Equal(500, history.Length);
+        Assert.Equal(500, history.Distinct().Count());
+        // Each sender delivered its chunk in order: the policy saw every chunk in that order (nothing
+        // reordered), and the replies went out in exactly the order the policy decided them.
+        foreach (var chunk in texts.Chunk(50))
+            Assert.Equal(chunk, history.Where(chunk.Contains));
+        Assert.Equal(history, _world.Sender.TextsOf(key));
+        var turns = _world.Policies.Turns.Count(t => t.Key == key);
+        output.WriteLine($"500 messages in {turns} turns");
+        Assert.True(turns < 500, $"{turns} turns for 500 messages: bursts were not batched");
+    }
+
+    private InProcessSiloHandle SiloOf(ConversationKey key)
+    {
+        // The hold records the silo it happened on (each silo has its own policy and sender).
+        var name = _world.Sender.HeldOn ?? _world.Policies.HeldOn;
+        return _world.Cluster.Silos.Single(s => s.Name == name);
+    }
+}

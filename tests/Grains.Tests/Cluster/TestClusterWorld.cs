@@ -1,0 +1,192 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Conversations.Grains.Conversation;
+using Conversations.Grains.Hosting;
+using Conversations.Storage;
+using Conversations.Storage.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime.Hosting;
+using Orleans.TestingHost;
+
+namespace Conversations.Grains.Tests.Cluster;
+
+/// <summary>
+/// An Orleans TestingHost cluster of real <see cref="ConversationGrain"/>s on 2-3 silos in this
+/// process, sharing what a database would share: the inbox (a Memory store) and the grain storage.
+/// The policy records every event it folds and which silo ran the turn; the sender records every
+/// action it sends; both can be held or scripted to fail.
+/// </summary>
+public sealed class TestClusterWorld : IAsyncDisposable
+{
+    // The TestingHost builds silos from delegates; these let them reach this world.
+    private static readonly ConcurrentDictionary<string, TestClusterWorld> Worlds = new();
+
+    private readonly string _id = Guid.NewGuid().ToString("N");
+
+    public MemoryConversationStore Store { get; } = new(Options.Create(new StoreOptions()), TimeProvider.System);
+    public SharedGrainStorage GrainStorage { get; } = new();
+    public RecordingPolicies Policies { get; } = new();
+    public RecordingSender Sender { get; } = new();
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public static async Task<TestClusterWorld> StartAsync(short silos = 3)
+    {
+        var world = new TestClusterWorld();
+        Worlds[world._id] = world;
+        var id = world._id;
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.ConfigureSilo((options, silo) =>
+        {
+            var w = Worlds[id];
+            var name = options.SiloName;
+            silo.Services.AddSingleton<IConversationStore>(w.Store);
+            silo.Services.AddSingleton<IConversationPolicyFactory>(w.Policies.For(name));
+            silo.Services.AddSingleton<IOutboxSender>(w.Sender.For(name));
+            silo.Services.AddSingleton<ActionSender>();
+            silo.Services.AddSingleton(TimeProvider.System);
+            silo.Services.AddMetrics();
+            silo.Services.AddSingleton<ConversationMetrics>();
+            silo.Services.Configure<RuntimeOptions>(o =>
+            {
+                o.Redrive.Interval = TimeSpan.FromMilliseconds(200);
+                o.Redrive.After = TimeSpan.FromMilliseconds(500);
+                o.Outbox.InitialBackoff = TimeSpan.FromMilliseconds(50);
+                o.Outbox.MaxBackoff = TimeSpan.FromMilliseconds(200);
+                o.Outbox.MaxAttempts = 4;
+            });
+            silo.Services.AddConversationsSiloServices();
+            silo.Services.AddGrainStorage(ConversationGrain.StorageName, (_, _) => w.GrainStorage);
+        });
+        world.Cluster = builder.Build();
+        await world.Cluster.DeployAsync();
+        return world;
+    }
+
+    public IGrainFactory Grains => Cluster.Client;
+
+    /// <summary>What the gateway does: append, then a one-way wake with the last sequence.</summary>
+    public async Task<AppendResult> DeliverAsync(ConversationKey key, params string[] texts)
+    {
+        var result = await AppendAsync(key, texts);
+        if (result.Appended > 0) await Grains.GetConversation(key).WakeAsync(result.LastSequence);
+        return result;
+    }
+
+    /// <summary>An append whose wake is lost (O4).</summary>
+    public ValueTask<AppendResult> AppendAsync(ConversationKey key, params string[] texts) =>
+        Store.AppendAsync(key, [.. texts.Select(t => new NewInboxMessage("m-" + t, "test", Encoding.UTF8.GetBytes(t)))], CancellationToken.None);
+
+    public static async Task WaitUntilAsync(Func<bool> condition, string what, int seconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for {what}.");
+            await Task.Delay(20);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Policies.ReleaseAll();
+        Sender.ReleaseAll();
+        try { await Cluster.StopAllSilosAsync(); } catch (Exception) { /* a killed cluster may not stop cleanly */ }
+        await Cluster.DisposeAsync();
+        Worlds.TryRemove(_id, out _);
+    }
+}
+
+/// <summary>
+/// The policy of the cluster tests: every event's text is appended to the state (the exact
+/// processing history), and each turn decides one reply per event. A hold stops turns in the
+/// middle, as a slow AI would, until released.
+/// </summary>
+public sealed class RecordingPolicies
+{
+    private volatile TaskCompletionSource? _hold;
+
+    public ConcurrentQueue<(string Silo, ConversationKey Key, int Events)> Turns { get; } = new();
+    public TaskCompletionSource TurnHeld { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The silo whose turn was held.</summary>
+    public string? HeldOn { get; private set; }
+
+    public void HoldNextTurn()
+    {
+        TurnHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public void ReleaseAll() => _hold?.TrySetResult();
+
+    public IConversationPolicyFactory For(string silo) => new Factory(this, silo);
+
+    public static string[] History(ReadOnlySpan<byte> state) =>
+        state.IsEmpty ? [] : Encoding.UTF8.GetString(state).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    private sealed class Factory(RecordingPolicies owner, string silo) : IConversationPolicyFactory
+    {
+        public IConversationPolicy Create(ConversationKey key, ReadOnlyMemory<byte> committedState) => new Policy(owner, silo, key, committedState.ToArray());
+    }
+
+    private sealed class Policy(RecordingPolicies owner, string silo, ConversationKey key, byte[] state) : IConversationPolicy
+    {
+        public async ValueTask<TurnResult> RunTurnAsync(TurnContext turn, CancellationToken cancellationToken)
+        {
+            if (owner._hold is { } hold)
+            {
+                owner._hold = null;
+                owner.HeldOn = silo;
+                owner.TurnHeld.TrySetResult();
+                await hold.Task;
+            }
+            var texts = turn.Events.Select(e => Encoding.UTF8.GetString(e.Body.Span)).ToList();
+            state = [.. state, .. Encoding.UTF8.GetBytes(string.Concat(texts.Select(t => t + "\n")))];
+            owner.Turns.Enqueue((silo, key, turn.Events.Count));
+            return new TurnResult(state, [.. texts.Select(t => new NewOutboxMessage("test.reply", Encoding.UTF8.GetBytes(t)))]);
+        }
+    }
+}
+
+/// <summary>Records every action sent, by silo; can hold the next send, or answer scripted outcomes first.</summary>
+public sealed class RecordingSender
+{
+    private volatile TaskCompletionSource? _hold;
+
+    public ConcurrentQueue<(string Silo, ConversationKey Key, long Id, string Text)> Sent { get; } = new();
+    public ConcurrentQueue<SendOutcome> Script { get; } = new();
+    public TaskCompletionSource SendHeld { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The silo whose send was held.</summary>
+    public string? HeldOn { get; private set; }
+
+    public void HoldNextSend()
+    {
+        SendHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public void ReleaseAll() => _hold?.TrySetResult();
+
+    public IReadOnlyList<string> TextsOf(ConversationKey key) => [.. Sent.Where(s => s.Key == key).Select(s => s.Text)];
+
+    public IOutboxSender For(string silo) => new Sender(this, silo);
+
+    private sealed class Sender(RecordingSender owner, string silo) : IOutboxSender
+    {
+        public async ValueTask<SendOutcome> SendAsync(ConversationKey key, OutboxMessage message, CancellationToken cancellationToken)
+        {
+            if (owner._hold is { } hold)
+            {
+                owner._hold = null;
+                owner.HeldOn = silo;
+                owner.SendHeld.TrySetResult();
+                await hold.Task;
+            }
+            if (owner.Script.TryDequeue(out var scripted) && scripted.Kind != SendResult.Sent) return scripted;
+            owner.Sent.Enqueue((silo, key, message.Id, Encoding.UTF8.GetString(message.Payload.Span)));
+            return SendOutcome.Sent;
+        }
+    }
+}
