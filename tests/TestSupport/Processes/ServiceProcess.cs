@@ -107,6 +107,13 @@ public sealed class ServiceProcess : IDisposable
     /// <summary>kill -9: no drain, no release.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
+    /// <summary>SIGSTOP (a hung process: its sockets stay open, it answers nothing) or SIGCONT.</summary>
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
     /// <summary>The exit code, or null when the process is still running after <paramref name="timeout"/>.</summary>
     public async Task<int?> WaitForExitAsync(TimeSpan timeout)
     {
