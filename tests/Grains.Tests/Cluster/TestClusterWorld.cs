@@ -4,6 +4,10 @@ using Conversations.Grains.Conversation;
 using Conversations.Grains.Hosting;
 using Conversations.Storage;
 using Conversations.Storage.Memory;
+using Conversations.Storage.Postgres;
+using Conversations.TestSupport.Postgres;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.Hosting;
@@ -24,15 +28,31 @@ public sealed class TestClusterWorld : IAsyncDisposable
 
     private readonly string _id = Guid.NewGuid().ToString("N");
 
-    public MemoryConversationStore Store { get; } = new(Options.Create(new StoreOptions()), TimeProvider.System);
+    private PostgresTestDatabase? _database;
+    private NpgsqlDataSource? _dataSource;
+    private InboxAppendBatcher? _batcher;
+
+    /// <summary>The shared inbox: a Memory store, or the Postgres store on a fresh test database.</summary>
+    public IConversationStore Store { get; private set; } = new MemoryConversationStore(Options.Create(new StoreOptions()), TimeProvider.System);
+
+    /// <summary>True when grain state and inbox live in PostgreSQL (the ADO.NET providers).</summary>
+    public bool OnPostgres => _database is not null;
     public SharedGrainStorage GrainStorage { get; } = new();
     public RecordingPolicies Policies { get; } = new();
     public RecordingSender Sender { get; } = new();
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
-    public static async Task<TestClusterWorld> StartAsync(short silos = 3)
+    public static async Task<TestClusterWorld> StartAsync(short silos = 3, bool postgres = false)
     {
         var world = new TestClusterWorld();
+        if (postgres)
+        {
+            world._database = await PostgresTestDatabase.CreateAsync("orleanstc");
+            world._dataSource = PostgresDataSourceFactory.Create(new PostgresStoreOptions { ConnectionString = world._database.ConnectionString });
+            await new PostgresSchemaMigrator(world._dataSource, NullLogger<PostgresSchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
+            world._batcher = new InboxAppendBatcher(world._dataSource, 256, 4);
+            world.Store = new PostgresConversationStore(world._dataSource, world._batcher);
+        }
         Worlds[world._id] = world;
         var id = world._id;
         var builder = new InProcessTestClusterBuilder(silos);
@@ -56,7 +76,10 @@ public sealed class TestClusterWorld : IAsyncDisposable
                 o.Outbox.MaxAttempts = 4;
             });
             silo.Services.AddConversationsSiloServices();
-            silo.Services.AddGrainStorage(ConversationGrain.StorageName, (_, _) => w.GrainStorage);
+            if (w._database is { } db)
+                silo.AddAdoNetGrainStorage(ConversationGrain.StorageName, o => { o.Invariant = "Npgsql"; o.ConnectionString = db.ConnectionString + ";Maximum Pool Size=20"; });
+            else
+                silo.Services.AddGrainStorage(ConversationGrain.StorageName, (_, _) => w.GrainStorage);
         });
         world.Cluster = builder.Build();
         await world.Cluster.DeployAsync();
@@ -64,6 +87,14 @@ public sealed class TestClusterWorld : IAsyncDisposable
     }
 
     public IGrainFactory Grains => Cluster.Client;
+
+    /// <summary>Postgres: bumps the stored grain state's version, as another activation's write would.</summary>
+    public async Task BumpStoredVersionAsync(ConversationKey key)
+    {
+        await using var command = _dataSource!.CreateCommand("update orleans_storage set version = version + 1 where grain_id_extension = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = ConversationGrainKey.Format(key) });
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+    }
 
     /// <summary>What the gateway does: append, then a one-way wake with the last sequence.</summary>
     public async Task<AppendResult> DeliverAsync(ConversationKey key, params string[] texts)
@@ -94,6 +125,9 @@ public sealed class TestClusterWorld : IAsyncDisposable
         try { await Cluster.StopAllSilosAsync(); } catch (Exception) { /* a killed cluster may not stop cleanly */ }
         await Cluster.DisposeAsync();
         Worlds.TryRemove(_id, out _);
+        if (_batcher is not null) await _batcher.DisposeAsync();
+        if (_dataSource is not null) await _dataSource.DisposeAsync();
+        if (_database is not null) await _database.DisposeAsync();
     }
 }
 
