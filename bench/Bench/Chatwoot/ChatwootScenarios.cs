@@ -5,7 +5,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Conversations.Gateway.Webhooks.Chatwoot;
-using Conversations.Silo;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -14,7 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Conversations.Bench.Chatwoot;
 
 /// <summary>
-/// The Chatwoot agent bot on the real path, all in this process: the silo (gateway + runtime + grains,
+/// The Chatwoot agent bot on the real path, all in this process: the embedded silo (gateway + Orleans grains,
 /// Memory store) on loopback, a fake Chatwoot and a fake OpenAI-compatible server whose answers take
 /// <c>ai-ms</c> (2 s by default).
 /// </summary>
@@ -244,9 +243,6 @@ public static class ChatwootScenarios
 
             string[] settings =
             [
-                "--urls", "http://127.0.0.1:0",
-                "--Logging:LogLevel:Default=Warning",
-                "--Logging:LogLevel:Conversations=Warning",
                 "--Conversations:Tenants:0:Id=bench",
                 "--Conversations:Tenants:0:Platform=Chatwoot",
                 $"--Conversations:Tenants:0:BaseUrl={world._chatwoot.BaseAddress.ToString().TrimEnd('/')}",
@@ -259,8 +255,7 @@ public static class ChatwootScenarios
                 "--Conversations:Ai:Resilience:BreakerMinimumThroughput=1000000",
                 "--Conversations:Platforms:Http:BreakerMinimumThroughput=1000000",
             ];
-            world._silo = SiloApp.Build([.. settings, .. extraSettings ?? []]);
-            await world._silo.StartAsync();
+            world._silo = await BenchSilo.StartAsync([.. settings, .. extraSettings ?? []]);
             var address = world._silo.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             world._http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
             {

@@ -3,16 +3,12 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Conversations.TestSupport.Engage;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Conversations.Bench.Engage;
 
 /// <summary>
 /// The Engage proxy under a burst: <c>messages</c> customer messages over <c>threads</c> BOT threads
-/// arrive as webhook batches at once; the silo (gateway + runtime + grains, Memory store, built-in
+/// arrive as webhook batches at once; the embedded silo (SiloApp: gateway + Orleans grains, Memory store, built-in
 /// Rules AI) answers them through the real Engage client against the fake Engage API, which enforces
 /// Engage's own 500 requests/minute with 429s. Prints the busiest 60-second window, 429s, time to
 /// answer everything, then the REST calls per answered message in steady state.
@@ -110,40 +106,25 @@ public static class EngageBurstScenario
         return http.SendAsync(request, cancellationToken);
     }
 
-    private static async Task<WebApplication> StartSiloAsync(FakeEngageApi engage, int rpm)
-    {
-        var builder = WebApplication.CreateBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole().AddFilter("Conversations", LogLevel.Error).AddFilter("Microsoft", LogLevel.Error).AddFilter("System", LogLevel.Error);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Conversations:Tenants:0:Id"] = "bench",
-            ["Conversations:Tenants:0:Platform"] = "Engage",
-            ["Conversations:Tenants:0:BaseUrl"] = engage.BaseAddress.ToString(),
-            ["Conversations:Tenants:0:ApiToken"] = engage.Token,
-            ["Conversations:Tenants:0:VerifyToken"] = "verify",
-            ["Conversations:Tenants:0:WebhookSecret"] = Secret,
-            ["Conversations:Tenants:0:BotIdentity"] = engage.BotUserId,
-            ["Conversations:Tenants:0:Engage:BotCategoryId"] = EngagePayloads.BotCategory,
-            ["Conversations:Tenants:0:Engage:AgentCategoryId"] = EngagePayloads.AgentCategory,
-            ["Conversations:Tenants:0:Engage:RequestsPerMinute"] = rpm.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Conversations:Tenants:0:Handoff:MaxBotTurns"] = "0",
-            ["Conversations:Tenants:0:Ai:Kind"] = "Rules",
-            ["Conversations:Tenants:0:Ai:Rules:0:Pattern"] = ".",
-            ["Conversations:Tenants:0:Ai:Rules:0:Reply"] = "Thanks, I am looking into it.",
+    private static Task<WebApplication> StartSiloAsync(FakeEngageApi engage, int rpm) =>
+        BenchSilo.StartAsync(
+        [
+            "--Logging:LogLevel:Default=Error",
+            "--Conversations:Tenants:0:Id=bench",
+            "--Conversations:Tenants:0:Platform=Engage",
+            $"--Conversations:Tenants:0:BaseUrl={engage.BaseAddress}",
+            $"--Conversations:Tenants:0:ApiToken={engage.Token}",
+            "--Conversations:Tenants:0:VerifyToken=verify",
+            $"--Conversations:Tenants:0:WebhookSecret={Secret}",
+            $"--Conversations:Tenants:0:BotIdentity={engage.BotUserId}",
+            $"--Conversations:Tenants:0:Engage:BotCategoryId={EngagePayloads.BotCategory}",
+            $"--Conversations:Tenants:0:Engage:AgentCategoryId={EngagePayloads.AgentCategory}",
+            $"--Conversations:Tenants:0:Engage:RequestsPerMinute={rpm.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+            "--Conversations:Tenants:0:Handoff:MaxBotTurns=0",
+            "--Conversations:Tenants:0:Ai:Kind=Rules",
+            "--Conversations:Tenants:0:Ai:Rules:0:Pattern=.",
+            "--Conversations:Tenants:0:Ai:Rules:0:Reply=Thanks, I am looking into it.",
             // Queued requests wait for the budget; the per-attempt timeout starts once they leave.
-            ["Conversations:Platforms:Http:Timeout"] = "00:00:30",
-        });
-        builder.Services
-            .AddConversationsTenants(builder.Configuration)
-            .AddConversationsRuntime(builder.Configuration)
-            .AddConversationsGateway(builder.Configuration)
-            .AddConversationsGrains(builder.Configuration)
-            .AddEngageWebhooks();
-        var app = builder.Build();
-        app.MapConversationsGateway();
-        await app.StartAsync();
-        return app;
-    }
+            "--Conversations:Platforms:Http:Timeout=00:00:30",
+        ]);
 }

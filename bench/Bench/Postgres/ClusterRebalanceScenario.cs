@@ -1,54 +1,48 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using Conversations.Bench.Runtime;
-using Conversations.Runtime;
-using Conversations.Runtime.Cluster;
-using Conversations.Runtime.Store.Postgres;
-using Microsoft.Extensions.Configuration;
+using Conversations.Grains.Conversation;
+using Conversations.Storage;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Conversations.Bench.Postgres;
 
 /// <summary>
-/// Scale-up under load: two silos (in this process, one database) take a steady stream of messages;
-/// a third silo joins; reports how long until it holds its share of shards and how long messages
-/// waited (append to turn) before, during and after the move. Default cluster timings unless
-/// stable=/interval= say otherwise. Needs CONVERSATIONS_BENCH_PG (or CONVERSATIONS_TEST_PG).
+/// Scale-up under load (O11): two silos (in this process, one database, ADO.NET membership) take a
+/// steady stream of messages, each opening a new conversation, appended and woken alternately through
+/// either silo as two embedded gateways would; a third silo joins (with <c>via=all</c> its gateway then
+/// takes its turn of the webhooks too, as behind a load balancer). Orleans' placement decides where
+/// each new conversation activates; a recording policy counts activations and turns per silo. Reports
+/// how long until the newcomer serves a third of the new activations, per second.
+/// Needs CONVERSATIONS_BENCH_PG (or CONVERSATIONS_TEST_PG).
 /// </summary>
 public static class ClusterRebalanceScenario
 {
     public static async Task RunAsync(string[] args)
     {
         var rate = Args.Int(args, "rate", 500);
-        var conversations = Args.Int(args, "conversations", 2000);
-        var stable = Args.Int(args, "stable", 30);
-        var interval = Args.Int(args, "interval", 10);
+        var before = Args.Int(args, "before", 5);
+        var after = Args.Int(args, "after", 20);
+        var throughNewcomer = args.Contains("via=all"); // the newcomer's gateway takes webhooks too, as a load balancer would add it
         await using var database = await BenchDatabase.CreateAsync("rebalance");
-        var connectionString = database.ConnectionString;
-        var hosts = new List<IHost>();
-        var samples = new ConcurrentQueue<(long At, long Waited)>();
+        string[] settings =
+        [
+            "--Conversations:Store:Provider=Postgres",
+            $"--Conversations:Store:ConnectionString={database.ConnectionString}",
+            "--Conversations:Gateway:Enabled=false",
+        ];
+        var policies = new List<RecordingPolicyFactory>();
+        var silos = new List<WebApplication>();
         try
         {
-            await using var source = PostgresDataSourceFactory.Create(new PostgresStoreOptions { ConnectionString = connectionString });
-            await new PostgresSchemaMigrator(source, NullLogger<PostgresSchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
-            await using var batcher = new InboxAppendBatcher(source, 1024, 256, 4);
-            var client = new PostgresClusterClient(batcher);
-            var settings = new Dictionary<string, string?>
+            for (var i = 0; i < 2; i++)
             {
-                ["Conversations:Store:Provider"] = "Postgres",
-                ["Conversations:Store:ConnectionString"] = connectionString,
-                ["Conversations:Cluster:StableMembershipFor"] = $"00:00:{stable:D2}",
-                ["Conversations:Cluster:RebalanceInterval"] = $"00:00:{interval:D2}",
-            };
-            for (var i = 0; i < 2; i++) hosts.Add(await BenchSilo.StartAsync(settings, new SamplingGrainFactory(samples)));
-            var tables = () => hosts.Select(h => h.Services.GetRequiredService<ShardOwnershipTable>().Owned.Count).ToList();
-            while (tables().Sum() < 1024) await Task.Delay(100);
+                policies.Add(new RecordingPolicyFactory());
+                silos.Add(await BenchSilo.StartAsync(settings, policies[i], new NoopSender()));
+            }
+            var entries = silos.Select(Entry).ToArray();
 
             using var stop = new CancellationTokenSource();
-            var keys = Enumerable.Range(0, conversations).Select(i => new ConversationKey("bench", $"c{i}")).ToArray();
+            var failures = 0;
             var load = Task.Run(async () =>
             {
                 var clock = Stopwatch.StartNew();
@@ -58,63 +52,84 @@ public static class ClusterRebalanceScenario
                     var due = (long)(clock.Elapsed.TotalSeconds * rate);
                     for (; sent < due; sent++)
                     {
-                        var body = BitConverter.GetBytes(Stopwatch.GetTimestamp());
-                        _ = client.DeliverAsync(keys[sent % keys.Length], [new NewInboxMessage($"m{sent}", "bench", body)], CancellationToken.None).AsTask();
+                        var current = entries;
+                        var (store, grains) = current[sent % current.Length];
+                        var delivered = store.DeliverAsync(grains, new ConversationKey("bench", $"c{sent}"), new NewInboxMessage("m", "bench", new byte[64])).AsTask();
+                        _ = delivered.ContinueWith(_ => Interlocked.Increment(ref failures), TaskContinuationOptions.OnlyOnFaulted);
                     }
                     await Task.Delay(5);
                 }
             });
 
-            await Task.Delay(TimeSpan.FromSeconds(5));
-            var joined = Stopwatch.GetTimestamp();
-            hosts.Add(await BenchSilo.StartAsync(settings, new SamplingGrainFactory(samples)));
-            while (true)
+            Console.WriteLine($"cluster-rebalance: {rate} new conversations/s through two silos{(throughNewcomer ? " (and the third once it started)" : "")}; a third joins after {before} s; {Environment.ProcessorCount} cores, all silos in this process");
+            Console.WriteLine("  time    new activations per silo (s1/s2/s3)   turns per silo   newcomer's share");
+            var sampler = Stopwatch.StartNew();
+            var previous = Counts(policies, 3);
+            TimeSpan? joinedAt = null, activeAt = null, servingAt = null;
+            Task<WebApplication>? joining = null;
+            for (var second = 1; second <= before + after; second++)
             {
-                var counts = tables();
-                if (counts.Sum() == 1024 && counts.Max() - counts.Min() <= 1) break;
-                await Task.Delay(100);
+                await Task.Delay(TimeSpan.FromSeconds(second) - sampler.Elapsed);
+                if (second == before)
+                {
+                    joinedAt = sampler.Elapsed;
+                    policies.Add(new RecordingPolicyFactory());
+                    joining = BenchSilo.StartAsync(settings, policies[2], new NoopSender());
+                }
+                if (joining is { IsCompleted: true } && activeAt is null)
+                {
+                    silos.Add(await joining);
+                    activeAt = sampler.Elapsed;
+                    if (throughNewcomer) entries = [.. entries, Entry(silos[2])];
+                }
+                var now = Counts(policies, 3);
+                var created = now.Created.Zip(previous.Created, (a, b) => a - b).ToArray();
+                var turns = now.Turns.Zip(previous.Turns, (a, b) => a - b).ToArray();
+                previous = now;
+                var share = created.Sum() == 0 ? 0 : created[2] / (double)created.Sum();
+                if (joinedAt is not null && servingAt is null && share >= 0.30) servingAt = sampler.Elapsed;
+                Console.WriteLine($"  {second,3} s   {string.Join('/', created),-36} {string.Join('/', turns),-16} {share,6:P0}");
             }
-            var balanced = Stopwatch.GetTimestamp();
-            await Task.Delay(TimeSpan.FromSeconds(5));
             await stop.CancelAsync();
             await load;
+            if (joining is not null && activeAt is null) silos.Add(await joining);
 
-            Console.WriteLine($"third silo joined; balanced ({string.Join('/', tables())} shards) after {Stopwatch.GetElapsedTime(joined, balanced).TotalSeconds:F1} s " +
-                              $"(stable wait {stable} s, a round every {interval} s, at most 102 moves per round), {rate} msg/s offered");
-            Report("before the join", samples.Where(s => s.At < joined));
-            Report("while rebalancing", samples.Where(s => s.At >= joined && s.At < balanced));
-            Report("after", samples.Where(s => s.At >= balanced));
+            Console.WriteLine($"  third silo: started at {joinedAt?.TotalSeconds:F1} s, StartAsync returned after {(activeAt - joinedAt)?.TotalSeconds:F1} s (sampled per second), " +
+                              (servingAt is { } at ? $"first second with >= 30% of new activations ended {(at - joinedAt!.Value).TotalSeconds:F1} s after it started" : "never took 30% of new activations in a second"));
+            Console.WriteLine($"  {failures} appends failed");
         }
         finally
         {
-            foreach (var host in hosts)
-            {
-                await host.StopAsync();
-                host.Dispose();
-            }
+            foreach (var silo in Enumerable.Reverse(silos)) await BenchSilo.StopAsync(silo);
         }
     }
 
-    private static void Report(string phase, IEnumerable<(long At, long Waited)> samples)
-    {
-        var waited = samples.Select(s => s.Waited * 1000.0 / Stopwatch.Frequency).Order().ToArray();
-        if (waited.Length == 0) { Console.WriteLine($"  {phase}: no messages"); return; }
-        double P(double p) => waited[Math.Min(waited.Length - 1, (int)(p * waited.Length))];
-        Console.WriteLine($"  {phase}: {waited.Length} messages, wait ms p50 {P(0.5):F0} p99 {P(0.99):F0} max {waited[^1]:F0}, over 1 s: {waited.Count(w => w > 1000)}");
-    }
+    private static (IConversationStore Store, IGrainFactory Grains) Entry(WebApplication silo) =>
+        (silo.Services.GetRequiredService<IConversationStore>(), silo.Services.GetRequiredService<IGrainFactory>());
 
-    /// <summary>Records, per event, when it reached a turn and how long after its append.</summary>
-    private sealed class SamplingGrainFactory(ConcurrentQueue<(long, long)> samples) : IConversationGrainFactory
-    {
-        public IConversationGrain Create(ConversationKey key, ReadOnlyMemory<byte> committedState) => new Grain(samples);
+    private static (long[] Created, long[] Turns) Counts(List<RecordingPolicyFactory> policies, int silos) =>
+        (Enumerable.Range(0, silos).Select(i => i < policies.Count ? Interlocked.Read(ref policies[i].Created) : 0).ToArray(),
+         Enumerable.Range(0, silos).Select(i => i < policies.Count ? Interlocked.Read(ref policies[i].Turns) : 0).ToArray());
 
-        private sealed class Grain(ConcurrentQueue<(long, long)> samples) : IConversationGrain
+    /// <summary>One per silo: counts the policies it creates (one per activation that runs a turn) and the turns.</summary>
+    private sealed class RecordingPolicyFactory : IConversationPolicyFactory
+    {
+        private static readonly TurnResult Tiny = new(new byte[] { 1 }, []);
+        public long Created;
+        public long Turns;
+
+        public IConversationPolicy Create(ConversationKey key, ReadOnlyMemory<byte> committedState)
+        {
+            Interlocked.Increment(ref Created);
+            return new Policy(this);
+        }
+
+        private sealed class Policy(RecordingPolicyFactory factory) : IConversationPolicy
         {
             public ValueTask<TurnResult> RunTurnAsync(TurnContext turn, CancellationToken cancellationToken)
             {
-                var now = Stopwatch.GetTimestamp();
-                foreach (var e in turn.Events) samples.Enqueue((now, now - BitConverter.ToInt64(e.Body.Span)));
-                return ValueTask.FromResult(TurnResult.Unchanged);
+                Interlocked.Increment(ref factory.Turns);
+                return ValueTask.FromResult(Tiny);
             }
         }
     }

@@ -1,14 +1,13 @@
 using System.Diagnostics;
-using Conversations.Runtime;
-using Conversations.Runtime.Cluster;
-using Conversations.Runtime.Store.Postgres;
+using Conversations.Storage;
+using Conversations.Storage.Postgres;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Conversations.Bench.Postgres;
 
 /// <summary>
-/// Durable ingest on PostgreSQL: what one gateway process does per accepted webhook (append to the
-/// inbox + NOTIFY the owner, one commit), offered open-loop at a fixed rate so queueing shows in the
+/// Durable ingest on PostgreSQL, no runtime: what one gateway process does per accepted webhook
+/// (<see cref="PostgresConversationStore.AppendAsync"/>, group-committed by <see cref="InboxAppendBatcher"/>), offered open-loop at a fixed rate so queueing shows in the
 /// latency (no coordinated omission). Latency is measured from the scheduled send time to the commit.
 /// Needs CONVERSATIONS_BENCH_PG (or CONVERSATIONS_TEST_PG): an Npgsql connection string; the scenario
 /// creates and drops its own database.
@@ -25,16 +24,16 @@ public static class PostgresIngestScenario
             var builder = new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString) { MaxPoolSize = 64 };
             await using var source = PostgresDataSourceFactory.Create(new PostgresStoreOptions { ConnectionString = builder.ConnectionString });
             await new PostgresSchemaMigrator(source, NullLogger<PostgresSchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
-            var store = new PostgresConversationStore(source, 1024);
-            await using var batcher = new InboxAppendBatcher(source, 1024, Args.Int(args, "batch", 256), Args.Int(args, "writers", 4));
-            IClusterClient client = Args.Int(args, "batch", 256) > 1 ? new PostgresClusterClient(batcher) : new StoreOnlyClient(store);
+            // batch=1: one statement and one commit per webhook, for comparison with group commit.
+            await using var batcher = new InboxAppendBatcher(source, Args.Int(args, "batch", 256), Args.Int(args, "writers", 4));
+            var store = new PostgresConversationStore(source, batcher);
             var keys = Enumerable.Range(0, conversations).Select(i => new ConversationKey("bench", $"{i}:{i}")).ToArray();
             var body = new byte[600]; // a typical normalized message event
             Random.Shared.NextBytes(body);
 
             // Warm-up: open the pool, JIT.
             await Parallel.ForEachAsync(Enumerable.Range(0, 2000), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
-                await client.DeliverAsync(keys[i % keys.Length], [new NewInboxMessage($"warm-{i}", "bench", body)], ct));
+                await store.AppendAsync(keys[i % keys.Length], [new NewInboxMessage($"warm-{i}", "bench", body)], ct));
 
             var total = rate * seconds;
             var latencies = new double[total];
@@ -51,7 +50,7 @@ public static class PostgresIngestScenario
                 {
                     try
                     {
-                        await client.DeliverAsync(keys[index % keys.Length], [new NewInboxMessage($"m-{index}", "chatwoot.message_created", body)], CancellationToken.None);
+                        await store.AppendAsync(keys[index % keys.Length], [new NewInboxMessage($"m-{index}", "chatwoot.message_created", body)], CancellationToken.None);
                         latencies[index] = (clock.Elapsed - due).TotalMilliseconds;
                     }
                     catch (Exception) { Interlocked.Increment(ref failures); latencies[index] = double.NaN; }
@@ -60,16 +59,9 @@ public static class PostgresIngestScenario
             await Task.WhenAll(tasks);
             var elapsed = clock.Elapsed;
             var ok = latencies.Where(l => !double.IsNaN(l)).Order().ToArray();
-            Console.WriteLine($"offered {rate}/s for {seconds} s: {ok.Length} appended in {elapsed.TotalSeconds:F2} s = {ok.Length / elapsed.TotalSeconds:F0}/s, {failures} failed");
+            Console.WriteLine($"postgres-ingest: batch {Args.Int(args, "batch", 256)}, {Args.Int(args, "writers", 4)} writers; offered {rate}/s for {seconds} s: {ok.Length} appended in {elapsed.TotalSeconds:F2} s = {ok.Length / elapsed.TotalSeconds:F0}/s, {failures} failed");
             Console.WriteLine($"ack latency ms: p50 {Percentile(ok, 0.50):F1}  p90 {Percentile(ok, 0.90):F1}  p99 {Percentile(ok, 0.99):F1}  p99.9 {Percentile(ok, 0.999):F1}  max {ok[^1]:F1}");
         }
-    }
-
-    /// <summary>batch=1: one statement and one commit per webhook (with its NOTIFY), for comparison with group commit.</summary>
-    private sealed class StoreOnlyClient(PostgresConversationStore store) : IClusterClient
-    {
-        public ValueTask<Conversations.Runtime.Store.AppendResult> DeliverAsync(ConversationKey key, IReadOnlyList<NewInboxMessage> messages, CancellationToken cancellationToken) =>
-            store.AppendAsync(key, messages, notify: true, cancellationToken);
     }
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
