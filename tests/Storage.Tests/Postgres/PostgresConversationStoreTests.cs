@@ -3,8 +3,18 @@ using Conversations.Storage.Tests.Store;
 
 namespace Conversations.Storage.Tests.Postgres;
 
-/// <summary>The store contract on PostgreSQL: one fresh database for the class; every test uses its own conversations.</summary>
+/// <summary>
+/// The store contract on PostgreSQL: one fresh database for the class, emptied before every test
+/// (xunit runs the tests of one class one at a time).
+/// </summary>
 public sealed class PostgresConversationStoreTests(PostgresFixture fixture) : ConversationStoreContract, IClassFixture<PostgresFixture>
 {
-    protected override Task<IConversationStore> CreateStoreAsync() => Task.FromResult<IConversationStore>(fixture.Store);
+    protected override async Task<IConversationStore> CreateStoreAsync()
+    {
+        await fixture.TruncateAsync();
+        return fixture.Store;
+    }
+
+    // Receive and park times are the database's clock_timestamp(); a short pause keeps them apart.
+    protected override Task TickAsync() => Task.Delay(2);
 }

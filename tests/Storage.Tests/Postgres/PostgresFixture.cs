@@ -8,9 +8,12 @@ namespace Conversations.Storage.Tests.Postgres;
 /// <summary>A fresh migrated database per test class (dropped afterwards) and a store on it.</summary>
 public sealed class PostgresFixture : IAsyncLifetime
 {
-    public const int ShardCount = 64;
+    /// <summary>The production defaults (<see cref="PostgresStoreOptions"/>): several writers, so batches commit concurrently.</summary>
+    public const int AppendBatchSize = 256;
+    public const int AppendWriters = 4;
 
     private PostgresTestDatabase? _database;
+    private InboxAppendBatcher? _batcher;
 
     public PostgresTestDatabase Database => _database ?? throw new InvalidOperationException("not initialized");
     public NpgsqlDataSource DataSource { get; private set; } = null!;
@@ -21,14 +24,19 @@ public sealed class PostgresFixture : IAsyncLifetime
         _database = await PostgresTestDatabase.CreateAsync("store");
         DataSource = PostgresDataSourceFactory.Create(new PostgresStoreOptions { ConnectionString = _database.ConnectionString });
         await new PostgresSchemaMigrator(DataSource, NullLogger<PostgresSchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
-        Store = new PostgresConversationStore(DataSource, ShardCount);
+        _batcher = new InboxAppendBatcher(DataSource, AppendBatchSize, AppendWriters);
+        Store = new PostgresConversationStore(DataSource, _batcher);
     }
 
     public async Task DisposeAsync()
     {
-        await DataSource.DisposeAsync();
+        if (_batcher is not null) await _batcher.DisposeAsync();
+        if (DataSource is not null) await DataSource.DisposeAsync();
         if (_database is not null) await _database.DisposeAsync();
     }
+
+    /// <summary>Empties the store's tables (the tests of one class run one at a time).</summary>
+    public Task TruncateAsync() => ExecuteAsync("truncate inbox, inbox_head, parked_action, tenant_value");
 
     public async Task<long> ScalarAsync(string sql)
     {

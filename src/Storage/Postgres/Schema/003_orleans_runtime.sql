@@ -23,8 +23,10 @@ create table parked_action (
   primary key (tenant, conversation_id, action_id)
 );
 create index parked_action_recent on parked_action (parked_at desc);
+-- Negative ids: the grains number their actions from 1 again, and the old ids must neither collide
+-- with theirs nor list after them.
 insert into parked_action (tenant, conversation_id, action_id, kind, payload, attempts, last_error, parked_at)
-  select tenant, conversation_id, id, kind, payload, attempts, last_error, coalesce(finished_at, created_at)
+  select tenant, conversation_id, -id, kind, payload, attempts, last_error, coalesce(finished_at, created_at)
   from outbox where status = 2;
 drop table outbox;
 
