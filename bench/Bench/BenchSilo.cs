@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Conversations.Grains.Conversation;
 using Conversations.Silo;
 using Conversations.Storage;
@@ -14,7 +12,6 @@ namespace Conversations.Bench;
 /// </summary>
 public static class BenchSilo
 {
-    private static readonly HashSet<int> Given = [];
 
     /// <param name="settings"><c>--Key=value</c> arguments (store, tenants, ...).</param>
     /// <param name="policies">Replaces the real policy factory (null keeps it).</param>
@@ -41,24 +38,7 @@ public static class BenchSilo
     }
 
     /// <summary>Free silo and gateway ports (probed, then left for Orleans to bind) and the loopback address to advertise.</summary>
-    public static string[] OrleansPorts() =>
-    [
-        $"--Orleans:Endpoints:SiloPort={FreePort()}",
-        $"--Orleans:Endpoints:GatewayPort={FreePort()}",
-        "--Orleans:Endpoints:AdvertisedIPAddress=127.0.0.1",
-    ];
-
-    private static int FreePort()
-    {
-        while (true)
-        {
-            var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
-            lock (Given) if (Given.Add(port)) return port;
-        }
-    }
+    public static string[] OrleansPorts() => Conversations.TestSupport.Network.OrleansTestPorts.SiloArgs();
 
     public static async Task StopAsync(WebApplication silo)
     {
