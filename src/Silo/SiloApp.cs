@@ -3,6 +3,7 @@ using Conversations.Gateway.Health;
 using Conversations.Gateway.Hosting;
 using Conversations.Silo.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Orleans.Dashboard;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -47,6 +48,9 @@ public static class SiloApp
         // The catalog validates every tenant when created: do it now so a bad tenant stops the start, not the first webhook.
         _ = app.Services.GetRequiredService<TenantCatalog>();
         app.MapConversationsGateway();
+        // Orleans' dashboard, behind the admin token (absent without one, like /admin).
+        if (!string.IsNullOrEmpty(app.Configuration["Conversations:Admin:Token"]))
+            app.MapOrleansDashboard(routePrefix: "/dashboard").AddEndpointFilter<Conversations.Gateway.Admin.AdminTokenFilter>();
         return app;
     }
 }

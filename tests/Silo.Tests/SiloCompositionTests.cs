@@ -111,4 +111,48 @@ public sealed class SiloCompositionTests
         // The share comes from Orleans' membership (one over the active silos; whole while none is known).
         Assert.IsType<Conversations.Grains.Hosting.MembershipClusterShare>(alone.Services.GetRequiredService<IClusterShare>());
     }
+
+    [Fact]
+    public async Task The_orleans_dashboard_is_served_behind_the_admin_token_and_a_browser_can_log_in()
+    {
+        await using var silo = await InProcessSilo.StartAsync();
+        using var anonymous = new HttpClient { BaseAddress = silo.Http.BaseAddress };
+
+        using var refused = await anonymous.GetAsync("/dashboard/");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.StartsWith("Basic", refused.Headers.WwwAuthenticate.ToString());
+
+        using var script = await anonymous.GetAsync("/dashboard/index.min.js");
+        Assert.Equal(HttpStatusCode.Unauthorized, script.StatusCode);
+
+        using var basic = new HttpRequestMessage(HttpMethod.Get, "/dashboard/");
+        basic.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("ops:" + InProcessSilo.AdminToken)));
+        using var page = await anonymous.SendAsync(basic);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("Orleans Dashboard", await page.Content.ReadAsStringAsync());
+
+        using var wrong = new HttpRequestMessage(HttpMethod.Get, "/dashboard/");
+        wrong.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("ops:not-the-token")));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.SendAsync(wrong)).StatusCode);
+
+        using var bearer = await silo.Http.GetAsync("/dashboard/index.min.js");
+        Assert.Equal(HttpStatusCode.OK, bearer.StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_an_admin_token_there_is_no_dashboard()
+    {
+        await using var alone = SiloApp.Build(["--urls", "http://127.0.0.1:0", .. OrleansTestPorts.SiloArgs()]);
+        await alone.StartAsync();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(alone.Urls.Single()) };
+            using var response = await http.GetAsync("/dashboard/");
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+        finally
+        {
+            await alone.StopAsync();
+        }
+    }
 }

@@ -7,11 +7,13 @@ using Microsoft.Extensions.Options;
 namespace Conversations.Gateway.Admin;
 
 /// <summary>
-/// Guards /admin: 404 when no token is configured (the API does not exist), 401 unless the request
-/// carries <c>Authorization: Bearer &lt;token&gt;</c>. Compared as SHA-256 digests with a fixed-time
-/// comparison, so neither the content nor the length of the token leaks through timing.
+/// Guards /admin and /dashboard: 404 when no token is configured (they do not exist), 401 unless the
+/// request carries <c>Authorization: Bearer &lt;token&gt;</c>, or HTTP Basic with the token as the
+/// password (what a browser sends after its own login prompt, on every request of the dashboard's
+/// page). Compared as SHA-256 digests with a fixed-time comparison, so neither the content nor the
+/// length of the token leaks through timing.
 /// </summary>
-internal sealed class AdminTokenFilter(IOptions<AdminOptions> options, GatewayLog log) : IEndpointFilter
+public sealed class AdminTokenFilter(IOptions<AdminOptions> options, GatewayLog log) : IEndpointFilter
 {
     private readonly byte[]? _expected = string.IsNullOrEmpty(options.Value.Token) ? null : Digest(options.Value.Token);
 
@@ -21,11 +23,15 @@ internal sealed class AdminTokenFilter(IOptions<AdminOptions> options, GatewayLo
         if (_expected is null)
             return TypedResults.Json(new ErrorResponse("not found"), GatewayJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status404NotFound);
 
-        var presented = BearerToken(http.Request.Headers.Authorization.ToString());
+        var header = http.Request.Headers.Authorization.ToString();
+        var presented = BearerToken(header) ?? BasicPassword(header);
         if (presented is null || !CryptographicOperations.FixedTimeEquals(Digest(presented), _expected))
         {
-            log.AdminRefused(http.Request.Path, presented is null ? "no bearer token" : "wrong token");
-            http.Response.Headers.WWWAuthenticate = "Bearer";
+            log.AdminRefused(http.Request.Path, presented is null ? "no token" : "wrong token");
+            // A browser shows its login prompt for Basic; API clients send the Bearer token.
+            http.Response.Headers.WWWAuthenticate = http.Request.Path.StartsWithSegments("/dashboard")
+                ? "Basic realm=\"Conversations admin\", charset=\"UTF-8\""
+                : "Bearer";
             return TypedResults.Json(new ErrorResponse("unauthorized"), GatewayJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status401Unauthorized);
         }
 
@@ -38,6 +44,23 @@ internal sealed class AdminTokenFilter(IOptions<AdminOptions> options, GatewayLo
         return header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) && header.Length > scheme.Length
             ? header[scheme.Length..].Trim()
             : null;
+    }
+
+    /// <summary>The password of <c>Basic base64(user:password)</c> (any user name), or null.</summary>
+    private static string? BasicPassword(string header)
+    {
+        const string scheme = "Basic ";
+        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) || header.Length <= scheme.Length) return null;
+        try
+        {
+            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[scheme.Length..].Trim()));
+            var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+            return colon < 0 || colon == decoded.Length - 1 ? null : decoded[(colon + 1)..];
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     private static byte[] Digest(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));

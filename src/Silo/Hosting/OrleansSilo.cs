@@ -5,6 +5,7 @@ using Conversations.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Runtime.Hosting;
 using System.Net;
 
@@ -53,6 +54,9 @@ public static class OrleansSilo
             silo.Services.AddGrainStorage(ConversationGrain.StorageName, (sp, _) => ActivatorUtilities.CreateInstance<ProcessMemoryGrainStorage>(sp));
             silo.UseInMemoryReminderService();
         }
+
+        // The dashboard is an admin page: it exists only with an admin token (it also costs statistics collection).
+        if (!string.IsNullOrEmpty(configuration["Conversations:Admin:Token"])) silo.AddDashboard();
 
         silo.Configure<ClusterMembershipOptions>(ShippedMembershipDefaults);
         // Operators may tune any membership option (Orleans:Membership:ProbeTimeout=00:00:05, ...).
