@@ -1,27 +1,29 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Orleans.Serialization;
+using Orleans.Serialization.Cloning;
 using Orleans.Storage;
 
 namespace Conversations.Silo.Hosting;
 
 /// <summary>
-/// Grain storage of the embedded (Memory) silo: serialized states in this process's memory, with
-/// etags. Orleans' own memory storage keeps states in storage grains, which are deactivated while
-/// the silo shuts down; a turn still finishing then could not write (the shutdown drain lost its
-/// last write). This one lives as long as the process, so a stopping silo commits its turns in flight.
+/// Grain storage of the embedded (Memory) silo: deep copies of the states (Orleans' generated
+/// copiers) in this process's memory, with etags. Orleans' own memory storage keeps states in
+/// storage grains, which are deactivated while the silo shuts down; a turn still finishing then
+/// could not write (the shutdown drain lost its last write). This one lives as long as the
+/// process, so a stopping silo commits its turns in flight.
 /// </summary>
-public sealed class ProcessMemoryGrainStorage(Serializer serializer) : IGrainStorage
+public sealed class ProcessMemoryGrainStorage(DeepCopier copier) : IGrainStorage
 {
     private readonly ConcurrentDictionary<(string State, GrainId Grain), Entry> _entries = new();
 
-    private sealed record Entry(long Version, byte[] Payload);
+    private sealed record Entry(long Version, object Payload);
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         if (_entries.TryGetValue((stateName, grainId), out var entry))
         {
-            grainState.State = serializer.Deserialize<T>(entry.Payload);
+            grainState.State = copier.Copy((T)entry.Payload);
             grainState.ETag = entry.Version.ToString(CultureInfo.InvariantCulture);
             grainState.RecordExists = true;
         }
@@ -36,7 +38,7 @@ public sealed class ProcessMemoryGrainStorage(Serializer serializer) : IGrainSto
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var payload = serializer.SerializeToArray(grainState.State);
+        object payload = copier.Copy(grainState.State)!;
         var key = (stateName, grainId);
         while (true)
         {
