@@ -1,5 +1,6 @@
 using Conversations.Storage;
 using Orleans.TestingHost;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace Conversations.Grains.Tests.Cluster;
@@ -147,6 +148,18 @@ public class ConversationClusterTests(ITestOutputHelper output) : IAsyncLifetime
         var turns = _world.Policies.Turns.Count(t => t.Key == key);
         output.WriteLine($"500 messages in {turns} turns");
         Assert.True(turns < 500, $"{turns} turns for 500 messages: bursts were not batched");
+    }
+
+    [Fact]
+    public async Task Each_silo_spends_one_third_of_a_deployment_wide_budget_with_three_silos_then_half_with_two()
+    {
+        IClusterShare ShareOf(InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<IClusterShare>();
+        await TestClusterWorld.WaitUntilAsync(() => _world.Cluster.Silos.All(s => Math.Abs(ShareOf(s).Fraction - 1.0 / 3) < 1e-9), "every silo to see three active silos");
+
+        var leaving = _world.Cluster.Silos[^1];
+        await _world.Cluster.StopSiloAsync(leaving);
+
+        await TestClusterWorld.WaitUntilAsync(() => _world.Cluster.Silos.All(s => Math.Abs(ShareOf(s).Fraction - 0.5) < 1e-9), "every remaining silo to see two active silos");
     }
 
     private InProcessSiloHandle SiloOf(ConversationKey key)
