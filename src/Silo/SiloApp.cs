@@ -41,6 +41,7 @@ public static class SiloApp
             .AddEngageWebhooks();
         builder.Services.AddSingleton<IGrainAccess, SiloGrainAccess>();
         builder.Services.AddSingleton<IReadinessContributor, SiloReadiness>();
+        builder.Services.AddHostedService<StartupSummary>();
         builder.UseOrleans(orleans => OrleansSilo.Configure(orleans, builder.Configuration));
         configure?.Invoke(builder);
 

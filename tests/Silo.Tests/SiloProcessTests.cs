@@ -51,4 +51,27 @@ public sealed class SiloProcessTests
         Assert.NotEqual(0, exit);
         Assert.Contains("Conversations:Gateway:MaxBodyBytes", silo.Output);
     }
+
+    [Fact]
+    public async Task At_start_it_says_what_it_runs_in_one_line_per_part_and_never_a_secret()
+    {
+        using var silo = ServiceProcess.StartSilo(
+            "--Conversations:Tenants:0:Id=acme",
+            "--Conversations:Tenants:0:Platform=Chatwoot",
+            "--Conversations:Tenants:0:ApiToken=api-token-never-logged",
+            "--Conversations:Tenants:0:WebhookSecret=webhook-secret-never-logged",
+            "--Conversations:Admin:Token=admin-token-never-logged");
+        await silo.WaitHealthyAsync(StartTimeout);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!silo.Output.Contains("Orleans: cluster", StringComparison.Ordinal) && DateTime.UtcNow < deadline) await Task.Delay(50);
+        var output = silo.Output;
+        Assert.Contains("Store: Memory", output);
+        Assert.Contains("Tenant acme: Chatwoot, AI Rules, webhooks authenticated by signed (X-Chatwoot-Signature)", output);
+        Assert.Contains("Admin: on", output);
+        Assert.Contains("Listening on: http://127.0.0.1:", output);
+        Assert.Contains("Orleans: cluster conversations, service conversations", output);
+        Assert.DoesNotContain("never-logged", output);
+        await silo.TerminateAsync();
+    }
 }
