@@ -3,6 +3,7 @@ using Conversations.Silo;
 using Conversations.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Conversations.Bench;
 
@@ -16,7 +17,8 @@ public static class BenchSilo
     /// <param name="settings"><c>--Key=value</c> arguments (store, tenants, ...).</param>
     /// <param name="policies">Replaces the real policy factory (null keeps it).</param>
     /// <param name="sender">Replaces the platform sender (null keeps it).</param>
-    public static async Task<WebApplication> StartAsync(IEnumerable<string> settings, IConversationPolicyFactory? policies = null, IOutboxSender? sender = null)
+    /// <param name="replaceHandler">Serve Chatwoot webhooks with the minimal JSON handler of the ingest scenarios.</param>
+    public static async Task<WebApplication> StartAsync(IEnumerable<string> settings, IConversationPolicyFactory? policies = null, IOutboxSender? sender = null, bool replaceHandler = false)
     {
         string[] args =
         [
@@ -32,6 +34,11 @@ public static class BenchSilo
         {
             if (policies is not null) builder.Services.AddSingleton(policies);
             if (sender is not null) builder.Services.AddSingleton(sender);
+            if (replaceHandler)
+            {
+                builder.Services.RemoveAll<Conversations.Gateway.Webhooks.IWebhookHandler>();
+                builder.Services.AddSingleton<Conversations.Gateway.Webhooks.IWebhookHandler, Postgres.IngestRatioScenario.JsonHandler>();
+            }
         });
         await app.StartAsync();
         return app;

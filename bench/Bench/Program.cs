@@ -15,6 +15,7 @@ public static class Program
         ["runtime-throughput"] = ("events/s through inbox, wake and turn: one embedded silo, Memory store, no-op policy [conversations=10000 events=1000000]", RuntimeScenarios.ThroughputAsync),
         ["runtime-memory"] = ("bytes per idle conversation activation (Orleans' own included) and per stored conversation [activations=100000]", RuntimeScenarios.MemoryAsync),
         ["postgres-ingest"] = ("durable inbox appends/s and latency on PostgreSQL, no runtime, open loop [rate=3000 seconds=10 conversations=5000 batch=256 writers=4; batch=1: no group commit]", Postgres.PostgresIngestScenario.RunAsync),
+        ["ingest-ratio"] = ("closed-loop webhooks/s through a bare Kestrel JSON endpoint, the standalone gateway on PostgreSQL and the embedded silo, and the ratios [seconds=10 senders=64 conversations=5000 silo=1]", Postgres.IngestRatioScenario.RunAsync),
         ["gateway-ingest"] = ("webhooks/s and 200-after-commit latency through one standalone gateway on PostgreSQL [rate=3000 seconds=10]", Postgres.GatewayIngestScenario.RunAsync),
         ["cluster-rebalance"] = ("a third silo joins two under load: new activations and turns per silo per second [rate=500 before=5 after=20]", Postgres.ClusterRebalanceScenario.RunAsync),
         ["postgres-soak"] = ("churn over time on PostgreSQL: live/dead tuples and sizes of inbox, inbox_head, parked_action, orleans_storage [rate=1000 seconds=300 conversations=5000 sample=30 dedupe-minutes=1]", Postgres.PostgresSoakScenario.RunAsync),
