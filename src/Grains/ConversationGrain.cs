@@ -70,6 +70,7 @@ public sealed partial class ConversationGrain(
             await SendDueAsync();
             await MarkConsumedAsync();
             _turnRetryDelay = _options.TurnRetryDelay;
+            if (state.State.Pending.Count == 0) DisarmTimer(); // nothing to retry: let idle collection have the activation
         }
         catch (InconsistentStateException ex)
         {
@@ -210,6 +211,12 @@ public sealed partial class ConversationGrain(
             _retryTimer.Change(due, Timeout.InfiniteTimeSpan);
     }
 
+    private void DisarmTimer()
+    {
+        _retryTimer?.Dispose();
+        _retryTimer = null;
+    }
+
     /// <summary>Exponential from <see cref="OutboxOptions.InitialBackoff"/>, capped, with ±20% jitter.</summary>
     private TimeSpan Backoff(int attempt)
     {
@@ -223,8 +230,7 @@ public sealed partial class ConversationGrain(
     {
         _stopped = true;
         _policy = null;
-        _retryTimer?.Dispose();
-        _retryTimer = null;
+        DisarmTimer();
         DeactivateOnIdle();
     }
 
