@@ -31,11 +31,13 @@ public static class GatewayApp
         builder.Services.AddSingleton<OrleansClientConnection>();
         builder.Services.AddSingleton<IGrainAccess>(sp => sp.GetRequiredService<OrleansClientConnection>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OrleansClientConnection>());
+        builder.Services.AddConversationsTelemetry(builder.Configuration, "conversations-gateway");
         configure?.Invoke(builder);
 
         var app = builder.Build();
         _ = app.Services.GetRequiredService<TenantCatalog>();
         app.MapConversationsGateway();
+        app.MapConversationsMetrics();
         return app;
     }
 

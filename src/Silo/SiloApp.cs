@@ -42,6 +42,7 @@ public static class SiloApp
         builder.Services.AddSingleton<IGrainAccess, SiloGrainAccess>();
         builder.Services.AddSingleton<IReadinessContributor, SiloReadiness>();
         builder.Services.AddHostedService<StartupSummary>();
+        builder.Services.AddConversationsTelemetry(builder.Configuration, "conversations-silo");
         builder.UseOrleans(orleans => OrleansSilo.Configure(orleans, builder.Configuration));
         configure?.Invoke(builder);
 
@@ -49,6 +50,7 @@ public static class SiloApp
         // The catalog validates every tenant when created: do it now so a bad tenant stops the start, not the first webhook.
         _ = app.Services.GetRequiredService<TenantCatalog>();
         app.MapConversationsGateway();
+        app.MapConversationsMetrics();
         // Orleans' dashboard, behind the admin token (absent without one, like /admin).
         if (!string.IsNullOrEmpty(app.Configuration["Conversations:Admin:Token"]))
             app.MapOrleansDashboard(routePrefix: "/dashboard").AddEndpointFilter<Conversations.Gateway.Admin.AdminTokenFilter>();

@@ -155,4 +155,32 @@ public sealed class SiloCompositionTests
             await alone.StopAsync();
         }
     }
+
+    [Fact]
+    public async Task Metrics_are_served_in_prometheus_text_with_the_projects_counters_and_aspnetcore_request_duration()
+    {
+        await using var silo = await InProcessSilo.StartAsync();
+        using (var webhook = await silo.Http.PostAsJsonAsync("/webhooks/chatwoot/acme", new { conversation = "1:2", id = "m1" }))
+            Assert.Equal(HttpStatusCode.OK, webhook.StatusCode);
+        await WaitUntilAsync(() => silo.Sender.Sent.Any(s => s.Key == Key), "the turn's action to be sent");
+
+        // The exporter caches a scrape briefly; the counters show once the turn is in.
+        string text = "";
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var metrics = await silo.Http.GetAsync("/metrics");
+            Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+            Assert.StartsWith("text/plain", metrics.Content.Headers.ContentType?.MediaType);
+            text = await metrics.Content.ReadAsStringAsync();
+            if (text.Contains("conversations_turns_total", StringComparison.Ordinal) && text.Contains("conversations_actions_sent_total", StringComparison.Ordinal)) break;
+            await Task.Delay(200);
+        }
+        Assert.Contains("conversations_gateway_webhooks_total{", text);
+        Assert.Contains("tenant=\"acme\"", text);
+        Assert.Contains("conversations_turns_total", text);
+        Assert.Contains("conversations_actions_sent_total", text);
+        Assert.Contains("http_server_request_duration_seconds", text);
+        Assert.DoesNotContain(InProcessSilo.AdminToken, text);
+    }
 }
