@@ -62,15 +62,12 @@ public sealed partial class InboxRedrive(
 
     private async Task WatchDeathsAsync(CancellationToken stoppingToken)
     {
-        var dead = new HashSet<SiloAddress>();
+        var deaths = new DeathWatch();
         try
         {
             await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken).ConfigureAwait(false))
             {
-                var newlyDead = false;
-                foreach (var member in snapshot.Members.Values)
-                    if (member.Status == SiloStatus.Dead && dead.Add(member.SiloAddress)) newlyDead = true;
-                if (!newlyDead) continue;
+                if (!deaths.AnyNewlyDead(snapshot)) continue;
                 LogSiloDead();
                 // Its wakes in flight were lost and its timers are gone: everything unconsumed, now.
                 await SweepAsync(TimeSpan.Zero, stoppingToken).ConfigureAwait(false);
