@@ -82,14 +82,18 @@ public static class ChatwootPayloads
     public static JsonObject AgentReply(string text, string status = "pending", long? id = null) =>
         Message("message_created", id ?? NextId(), "outgoing", text, status, new JsonObject { ["id"] = 15, ["name"] = "Daniel Park", ["email"] = "daniel@example.com", ["type"] = "user" });
 
-    public static JsonObject PrivateNote(string text, string status = "pending") =>
-        Message("message_created", NextId(), "outgoing", text, status, new JsonObject { ["id"] = 15, ["name"] = "Daniel Park", ["type"] = "user" }, isPrivate: true);
+    public static JsonObject PrivateNote(string text, string status = "pending", DateTimeOffset? at = null) =>
+        Message("message_created", NextId(), "outgoing", text, status, new JsonObject { ["id"] = 15, ["name"] = "Daniel Park", ["type"] = "user" }, isPrivate: true, at: at);
 
-    public static JsonObject Template(string text, string status = "pending") =>
-        Message("message_created", NextId(), "template", text, status, null, contentType: "input_csat");
+    public static JsonObject Template(string text, string status = "pending", string contentType = "input_csat", DateTimeOffset? at = null) =>
+        Message("message_created", NextId(), "template", text, status, null, contentType: contentType, at: at);
 
-    public static JsonObject Receipt(long messageId, string text, string status = "pending") =>
-        Message("message_updated", messageId, "outgoing", text, status, new JsonObject { ["id"] = 3, ["name"] = "Acme AI", ["type"] = "agent_bot" });
+    /// <summary>An activity message ("Conversation was marked open by ..."): no sender, message_type activity.</summary>
+    public static JsonObject Activity(string text, string status = "pending", DateTimeOffset? at = null) =>
+        Message("message_created", NextId(), "activity", text, status, null, at: at);
+
+    public static JsonObject Receipt(long messageId, string text, string status = "pending", DateTimeOffset? at = null) =>
+        Message("message_updated", messageId, "outgoing", text, status, new JsonObject { ["id"] = 3, ["name"] = "Acme AI", ["type"] = "agent_bot" }, at: at);
 
     public static JsonObject Deleted(long messageId, string status = "pending") =>
         Message("message_updated", messageId, "incoming", "This message was deleted", status, Contact(), attributes: new JsonObject { ["deleted"] = true });

@@ -4,6 +4,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Conversations.Gateway.Webhooks.Chatwoot;
+using Conversations.Grains.Conversation;
+using Conversations.Storage;
 using Conversations.Silo;
 using Conversations.TestSupport.Http;
 using Microsoft.AspNetCore.Builder;
@@ -105,6 +107,28 @@ public sealed class ChatwootWorld : IAsyncDisposable
     /// <summary>Public replies and private notes, in the order the fake saw them.</summary>
     public IReadOnlyList<JsonNode> Messages(int conversation = 87, int account = 7) =>
         [.. ChatwootCalls("messages", conversation, account).Select(r => JsonNode.Parse(r.Body)!)];
+
+    /// <summary>The committed state of a conversation (key "{account}:{display id}"), null before its first turn.</summary>
+    public async Task<ConversationState?> StateAsync(string conversation = "7:87")
+    {
+        var snapshot = await Services.GetRequiredService<IGrainFactory>().GetConversation(new ConversationKey("acme", conversation)).GetSnapshotAsync();
+        return snapshot.State.Length == 0 ? null : ConversationStateJson.Deserialize(snapshot.State);
+    }
+
+    /// <summary>Waits until the conversation consumed its inbox and sent its actions.</summary>
+    public async Task SettleAsync(string conversation = "7:87")
+    {
+        var key = new ConversationKey("acme", conversation);
+        var store = Services.GetRequiredService<IConversationStore>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            var snapshot = await Services.GetRequiredService<IGrainFactory>().GetConversation(key).GetSnapshotAsync();
+            if (snapshot.Pending.Count == 0 && await store.CountAfterAsync(key, snapshot.Cursor, CancellationToken.None) == 0) return;
+            await Task.Delay(25);
+        }
+        throw new TimeoutException("the conversation did not settle");
+    }
 
     public async ValueTask DisposeAsync()
     {

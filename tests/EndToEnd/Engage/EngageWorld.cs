@@ -101,10 +101,10 @@ public sealed class EngageWorld : IAsyncDisposable
 
     /// <summary>The customer writes: the content exists in Engage, and the content.imported event for it is returned.</summary>
     public JsonObject CustomerWrites(string thread, string text, bool firstInThread = false, string[]? categories = null, DateTimeOffset? issuedAt = null,
-        string? interventionId = null, string author = "65f0a1b2c3d4e5f6012345a1")
+        string? interventionId = null, string author = "65f0a1b2c3d4e5f6012345a1", bool isPrivate = true)
     {
-        var content = Engage.AddCustomerContent(thread, text, author);
-        return EngagePayloads.CustomerMessage(thread, text, content, author, categories ?? [.. Engage.ThreadCategories(thread)], firstInThread, interventionId, issuedAt);
+        var content = Engage.AddCustomerContent(thread, text, author, isPrivate: isPrivate);
+        return EngagePayloads.CustomerMessage(thread, text, content, author, categories ?? [.. Engage.ThreadCategories(thread)], firstInThread, interventionId, issuedAt, isPrivate: isPrivate);
     }
 
     public async Task<HttpResponseMessage> PostAsync(JsonObject envelope, string? secret = Secret)

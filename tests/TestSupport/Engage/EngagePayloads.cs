@@ -35,7 +35,7 @@ public static class EngagePayloads
     /// <summary>A customer message (content.imported) as the source synchronizer imports it.</summary>
     public static JsonObject CustomerMessage(string threadId, string body, string? contentId = null, string authorId = "65f0a1b2c3d4e5f6012345a1",
         string[]? categories = null, bool firstInThread = false, string? interventionId = null, DateTimeOffset? issuedAt = null,
-        string status = "new", string? creatorId = null, bool approvalRequired = false, string? eventId = null, string bodyFormat = "text")
+        string status = "new", string? creatorId = null, bool approvalRequired = false, string? eventId = null, string bodyFormat = "text", bool? isPrivate = true)
     {
         contentId ??= NewId("65c0");
         var metadata = new JsonObject
@@ -53,19 +53,20 @@ public static class EngagePayloads
             ["has_attachment"] = false,
             ["in_reply_to_id"] = null,
             ["intervention_id"] = interventionId,
-            ["private"] = true,
             ["source_id"] = SourceId,
             ["source_type"] = "chat",
             ["status"] = status,
             ["thread_id"] = threadId,
             ["type"] = "message",
         };
+        if (isPrivate is { } p) metadata["private"] = p;
         return Event("content.imported", "chat/message", contentId, metadata, issuedAt, eventId);
     }
 
     /// <summary>content.replied / content.exported for a content written by a user (the bot or an agent).</summary>
     public static JsonObject Outgoing(string type, string threadId, string body, string userId, string authorId, string? contentId = null,
-        string? interventionId = null, string? synchronizationStatus = null, DateTimeOffset? issuedAt = null)
+        string? interventionId = null, string? synchronizationStatus = null, DateTimeOffset? issuedAt = null,
+        string? synchronizationError = null, string? inReplyToId = null, bool? isPrivate = null)
     {
         contentId ??= NewId("65c0");
         var metadata = new JsonObject
@@ -82,6 +83,9 @@ public static class EngagePayloads
             ["source_id"] = SourceId,
         };
         if (synchronizationStatus is not null) metadata["synchronization_status"] = synchronizationStatus;
+        if (synchronizationError is not null) metadata["synchronization_error"] = synchronizationError;
+        if (inReplyToId is not null) metadata["in_reply_to_id"] = inReplyToId;
+        if (isPrivate is { } p) metadata["private"] = p;
         var e = Event(type, "chat/message", contentId, metadata, issuedAt, null);
         e["user_id"] = userId;
         return e;

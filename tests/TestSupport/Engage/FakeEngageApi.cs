@@ -110,7 +110,7 @@ public sealed class FakeEngageApi : IAsyncDisposable
     }
 
     /// <summary>A customer content stored in the thread (what the webhook then announces). Returns its id.</summary>
-    public string AddCustomerContent(string threadId, string body, string authorId = "65f0a1b2c3d4e5f6012345a1", string? contentId = null, DateTimeOffset? createdAt = null)
+    public string AddCustomerContent(string threadId, string body, string authorId = "65f0a1b2c3d4e5f6012345a1", string? contentId = null, DateTimeOffset? createdAt = null, bool isPrivate = true)
     {
         contentId ??= EngagePayloads.NewId("65c0");
         lock (_gate)
@@ -127,6 +127,7 @@ public sealed class FakeEngageApi : IAsyncDisposable
                 ["status"] = "new",
                 ["body"] = body,
                 ["body_input_format"] = "text",
+                ["private_message"] = isPrivate,
                 // A new content joins the thread's open intervention, as in Engage.
                 ["intervention_id"] = _interventions.Values.FirstOrDefault(i => (string?)i["thread_id"] == threadId && !(bool)i["closed"]!)?["id"]?.GetValue<string>(),
                 ["first_in_thread"] = !_contents.Any(c => (string?)c["thread_id"] == threadId),
@@ -136,6 +137,41 @@ public sealed class FakeEngageApi : IAsyncDisposable
             });
         }
         return contentId;
+    }
+
+    /// <summary>An open intervention a user (an agent) holds on the thread, opened in Engage without any webhook. Returns its id.</summary>
+    public string AddIntervention(string threadId, string userId)
+    {
+        var id = EngagePayloads.NewId("65d0");
+        lock (_gate)
+            _interventions[id] = new JsonObject
+            {
+                ["id"] = id,
+                ["thread_id"] = threadId,
+                ["content_id"] = _contents.LastOrDefault(c => (string?)c["thread_id"] == threadId)?["id"]?.GetValue<string>(),
+                ["user_id"] = userId,
+                ["closed"] = false,
+                ["status"] = "Ouverte",
+                ["user_replies_count"] = 0,
+            };
+        return id;
+    }
+
+    /// <summary>Closes an intervention as an agent would in Engage's UI (no precondition, no webhook).</summary>
+    public void CloseInterventionSilently(string interventionId)
+    {
+        lock (_gate) _interventions[interventionId]["closed"] = true;
+    }
+
+    /// <summary>Engage could not push this content to the channel (what <c>content.exported</c> then reports).</summary>
+    public void FailExport(string contentId, string? error)
+    {
+        lock (_gate)
+        {
+            var content = _contents.First(c => (string?)c["id"] == contentId);
+            content["synchronization_status"] = "unsuccessful";
+            content["synchronization_error"] = error;
+        }
     }
 
     /// <summary>Makes the next <paramref name="times"/> requests matching method and path prefix fail with <paramref name="status"/>.</summary>
@@ -161,7 +197,7 @@ public sealed class FakeEngageApi : IAsyncDisposable
         lock (_gate)
             return [.. _contents.Where(c => (string?)c["creator_id"] == BotUserId && (threadId is null || (string?)c["thread_id"] == threadId))
                 .OrderBy(c => (int)c["seq"]!)
-                .Select(c => new FakeContent((string)c["id"]!, (string)c["thread_id"]!, (string?)c["body"] ?? "", (string?)c["in_reply_to_id"], (string?)c["intervention_id"]))];
+                .Select(c => new FakeContent((string)c["id"]!, (string)c["thread_id"]!, (string?)c["body"] ?? "", (string?)c["in_reply_to_id"], (string?)c["intervention_id"], (bool?)c["private_message"] == true))];
     }
 
     public IReadOnlyList<FakeIntervention> Interventions(string threadId)
@@ -274,6 +310,7 @@ public sealed class FakeEngageApi : IAsyncDisposable
             ("POST", ["contents"]) => CreateContent(r),
             ("POST", ["interventions"]) => CreateIntervention(r),
             ("GET", ["interventions"]) => ListInterventions(r),
+            ("GET", ["interventions", var id]) => Found(_interventions.GetValueOrDefault(id)),
             ("POST", ["intervention_comments"]) => CreateComment(r),
             ("PUT", ["interventions", var id, "close"]) => CloseIntervention(id),
             ("DELETE", ["interventions", var id, "cancel"]) => CancelIntervention(id),
@@ -326,6 +363,7 @@ public sealed class FakeEngageApi : IAsyncDisposable
             ["in_reply_to_id"] = inReplyTo,
             ["intervention_id"] = open ? interventionId : null,
             ["auto_submitted"] = r.Value("auto_submitted") == "true",
+            ["private_message"] = r.Value("private") == "true",
             ["category_ids"] = Array(ThreadCategories(threadId)),
             ["created_at"] = DateTimeOffset.UtcNow.ToString("O"),
             ["seq"] = ++_sequence,
@@ -409,6 +447,6 @@ public sealed record FakeEngageRequest(string Method, string Path, string RawQue
     public override string ToString() => $"{Method} {Path}{RawQuery}";
 }
 
-public sealed record FakeContent(string Id, string ThreadId, string Body, string? InReplyToId, string? InterventionId);
+public sealed record FakeContent(string Id, string ThreadId, string Body, string? InReplyToId, string? InterventionId, bool Private = false);
 
 public sealed record FakeIntervention(string Id, string? ContentId, string? UserId, bool Closed, bool Cancelled, int BotReplies, IReadOnlyList<string> Comments);
