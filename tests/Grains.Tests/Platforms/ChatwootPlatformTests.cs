@@ -183,3 +183,22 @@ public sealed class ChatwootClientActionTests : IAsyncLifetime
         Assert.False(typing.IsDisabled("acme"));
     }
 }
+
+public sealed class ChatwootIgnoredMessageFoldTests
+{
+    [Theory]
+    [InlineData(EventKind.Other, "message_created", Ownership.Unknown)]       // template, activity
+    [InlineData(EventKind.PrivateNote, "message_created", Ownership.Unknown)]
+    [InlineData(EventKind.BotEcho, "message_created", Ownership.Unknown)]
+    [InlineData(EventKind.Other, "message_updated", Ownership.Unknown)]       // receipts
+    [InlineData(EventKind.CustomerMessage, "message_created", Ownership.Human)]
+    [InlineData(EventKind.AgentMessage, "message_created", Ownership.Human)]
+    [InlineData(EventKind.StatusChanged, "conversation_opened", Ownership.Human)]
+    public void Only_customer_and_agent_messages_and_conversation_events_carry_ownership(EventKind kind, string type, Ownership expected)
+    {
+        var platform = new ChatwootConversation(null!);
+        var scope = new ConversationScope(new ConversationKey("acme", "7:87"), new TenantOptions { Id = "acme", Platform = PlatformKind.Chatwoot }, new ConversationState());
+        var e = new ConversationEvent { Id = "e", Kind = kind, Platform = PlatformKind.Chatwoot, Type = type, PlatformStatus = "open", Data = new() { ["account_id"] = "7", ["conversation_id"] = "87" } };
+        Assert.Equal(expected, platform.Fold(scope, e));
+    }
+}

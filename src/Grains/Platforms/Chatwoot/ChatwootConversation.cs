@@ -21,6 +21,9 @@ public sealed class ChatwootConversation(ChatwootTyping typing) : IPlatformConve
         foreach (var name in (ReadOnlySpan<string>)[ChatwootKeys.AccountId, ChatwootKeys.ConversationId, ChatwootKeys.InboxId])
             if (e.Data.TryGetValue(name, out var value) && value.Length > 0) state.Platform[name] = value;
         foreach (var (name, value) in e.Context) state.Context[name] = value;
+        // A message the bot ignores (template, activity, note, echo, receipt) carries a conversation snapshot, not an
+        // ownership change: only customer and agent messages and conversation events may move it (ARCHITECTURE.md 4).
+        if (IsMessage(e) && e.Kind is not (EventKind.CustomerMessage or EventKind.AgentMessage)) return Ownership.Unknown;
         if (e.PlatformStatus is { Length: > 0 } status) state.PlatformStatus = status;
         return e.PlatformStatus switch
         {
@@ -30,6 +33,8 @@ public sealed class ChatwootConversation(ChatwootTyping typing) : IPlatformConve
             _ => Ownership.Unknown,
         };
     }
+
+    private static bool IsMessage(ConversationEvent e) => e.Type is "message_created" or "message_updated";
 
     /// <summary>Bot tokens cannot list messages in any Chatwoot version: the transcript is built from webhooks.</summary>
     public ValueTask LoadContextAsync(ConversationScope scope, CancellationToken cancellationToken) => ValueTask.CompletedTask;
