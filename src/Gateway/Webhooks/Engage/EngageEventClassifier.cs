@@ -67,7 +67,8 @@ internal static class EngageEventClassifier
         // Rule 5: waiting for approval is not a customer message yet.
         if (e.MetaBool("approval_required") == true) return Ignore("approval required", out reason);
         var text = Text(e);
-        var categories = e.MetaIds("category_ids");
+        // An empty list (Engage's own samples have them) says as little as a missing one: the grain asks Engage.
+        var categories = e.MetaIds("category_ids") is { Count: > 0 } ids ? ids : null;
         // Rule 4 is applied by the grain through the status: outside BOT the message is transcript only.
         return Build(e, EventKind.CustomerMessage, out reason, text, e.Meta("author_id"), ThreadStatus(tenant, categories));
     }
@@ -122,7 +123,7 @@ internal static class EngageEventClassifier
         Put(data, EngageEventData.UserId, isContent ? e.UserId : e.Meta("user_id") ?? e.UserId);
         Put(data, EngageEventData.SynchronizationStatus, e.Meta("synchronization_status"));
         if (e.MetaBool("first_in_thread") is { } first) data[EngageEventData.FirstInThread] = first ? "true" : "false";
-        if (e.MetaIds("category_ids") is { } categories) data[EngageEventData.CategoryIds] = string.Join(',', categories);
+        if (e.MetaIds("category_ids") is { Count: > 0 } categories) data[EngageEventData.CategoryIds] = string.Join(',', categories);
         return data;
 
         static void Put(Dictionary<string, string> data, string key, string? value)

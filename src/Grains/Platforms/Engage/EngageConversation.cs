@@ -53,12 +53,13 @@ public sealed partial class EngageConversation(
                 if (identity.UserIds is { Count: > 0 }) return e with { Kind = EventKind.Other };
                 if (identity.BestName is { } name) scope.State.Context[EngageStateKeys.CustomerName] = name;
             }
-            // Pitfall 15: category_ids missing from the payload; the content's own record always has them.
+            // Pitfall 15: category_ids missing (or empty) in the payload; the content's record has them, else the thread's.
             if (e.PlatformStatus is null && e.Data.GetValueOrDefault(EngageEventData.ContentId) is { Length: > 0 } contentId)
             {
                 var content = await api.GetContentAsync(contentId, cancellationToken);
+                var categories = content.CategoryIds is { Count: > 0 } own ? own : (await api.GetThreadAsync(scope.Key.ConversationId, cancellationToken)).CategoryIds ?? [];
                 var bot = scope.Tenant.Engage.BotCategoryId;
-                var status = string.IsNullOrEmpty(bot) || (content.CategoryIds ?? []).Contains(bot) ? EngageEventData.StatusBot : EngageEventData.StatusAgent;
+                var status = string.IsNullOrEmpty(bot) || categories.Contains(bot) ? EngageEventData.StatusBot : EngageEventData.StatusAgent;
                 return e with { PlatformStatus = status };
             }
         }
