@@ -104,6 +104,7 @@ public sealed partial class ConversationGrain(
         var events = await store.ReadAfterAsync(_key, s.Cursor, max, CancellationToken.None);
         if (events.Count == 0) return false;
 
+        using var span = ConversationTracing.StartTurn(_key, events);
         _policy ??= policies.Create(_key, s.Policy);
         _lastRead = events[^1].Sequence;
         var result = await _policy.RunTurnAsync(new TurnContext(_key, events, _readNewer ??= ReadNewerAsync), CancellationToken.None);

@@ -18,7 +18,13 @@ public sealed class ConversationMetrics
         ActionsRetried = meter.CreateCounter<long>("conversations.actions_retried", description: "Action attempts that will be retried");
         ActionsParked = meter.CreateCounter<long>("conversations.actions_parked", description: "Actions given up on and parked");
         Redriven = meter.CreateCounter<long>("conversations.redriven", description: "Conversations woken by the re-drive");
+        AiDuration = meter.CreateHistogram<double>("conversations.ai.duration", "ms", "AI answers, retries included, by tenant, engine and outcome (answered, failed)");
+        AiFailures = meter.CreateCounter<long>("conversations.ai.failures", description: "AI calls that failed after their retries (the conversation is handed off), by tenant and engine");
+        meter.CreateObservableGauge("conversations.inbox.lag", () => InboxLagSeconds, "s", "Age of the oldest inbox event not yet consumed (0 when none), as of the last re-drive sweep");
     }
+
+    /// <summary>Set by the re-drive after each sweep; read by the inbox lag gauge.</summary>
+    public double InboxLagSeconds { get; set; }
 
     public Counter<long> Turns { get; }
     public Counter<long> Events { get; }
@@ -28,4 +34,6 @@ public sealed class ConversationMetrics
     public Counter<long> ActionsRetried { get; }
     public Counter<long> ActionsParked { get; }
     public Counter<long> Redriven { get; }
+    public Histogram<double> AiDuration { get; }
+    public Counter<long> AiFailures { get; }
 }

@@ -31,6 +31,9 @@ public interface IConversationStore
     /// </summary>
     ValueTask<IReadOnlyList<ConversationKey>> FindUnconsumedAsync(TimeSpan olderThan, int max, CancellationToken cancellationToken);
 
+    /// <summary>How long the oldest unconsumed event has waited (null when none): the inbox lag operators watch.</summary>
+    ValueTask<TimeSpan?> OldestUnconsumedAgeAsync(CancellationToken cancellationToken);
+
     /// <summary>How many events of the conversation are above <paramref name="afterSequence"/> (admin).</summary>
     ValueTask<int> CountAfterAsync(ConversationKey key, long afterSequence, CancellationToken cancellationToken);
 

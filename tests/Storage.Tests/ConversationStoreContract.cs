@@ -110,6 +110,36 @@ public abstract class ConversationStoreContract
         Assert.Equal("binary.event", stored.Type);
     }
 
+    [Fact]
+    public async Task The_webhooks_trace_context_is_kept_with_each_event()
+    {
+        var store = await CreateStoreAsync();
+        var key = NewKey();
+        const string traceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+        await store.AppendAsync(key, [new NewInboxMessage("traced", "t", new byte[] { 1 }, traceParent), new NewInboxMessage("untraced", "t", new byte[] { 2 })], None);
+
+        var stored = await store.ReadAfterAsync(key, 0, 10, None);
+        Assert.Equal([traceParent, null], stored.Select(e => e.TraceParent));
+    }
+
+    [Fact]
+    public async Task The_inbox_lag_is_the_age_of_the_oldest_unconsumed_event()
+    {
+        var store = await CreateStoreAsync();
+        var key = NewKey();
+        await store.AppendAsync(key, [new NewInboxMessage("lag-1", "t", new byte[] { 1 })], None);
+        await TickAsync();
+
+        var lag = await store.OldestUnconsumedAgeAsync(None);
+        Assert.NotNull(lag);
+        Assert.True(lag > TimeSpan.Zero, $"lag {lag}");
+
+        await store.MarkConsumedAsync(key, 1, None);
+        var after = await store.OldestUnconsumedAgeAsync(None);
+        Assert.True(after is null || after < lag, "the consumed event still counted");
+    }
+
     // ---- dedupe -------------------------------------------------------------------------------
 
     [Fact]

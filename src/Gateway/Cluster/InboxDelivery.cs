@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Conversations.Gateway.Hosting;
 using Conversations.Storage;
 
@@ -12,6 +13,8 @@ public sealed class InboxDelivery(IConversationStore store, IGrainAccess grains,
     /// <summary>Returns once the append has committed; throws when the events could not be stored.</summary>
     public async ValueTask<AppendResult> DeliverAsync(ConversationKey key, IReadOnlyList<NewInboxMessage> messages, CancellationToken cancellationToken)
     {
+        // The webhook's trace goes into the inbox with its events: the turn that consumes them joins it.
+        if (Activity.Current?.Id is { } traceParent) messages = [.. messages.Select(m => m with { TraceParent = traceParent })];
         var result = await store.AppendAsync(key, messages, cancellationToken).ConfigureAwait(false);
         if (result.Appended > 0) Wake(key, result.LastSequence);
         return result;

@@ -21,6 +21,8 @@ public static class TelemetryServiceCollectionExtensions
     /// .NET runtime, Npgsql, Orleans and the project, in Prometheus text at <c>GET /metrics</c>
     /// (<see cref="MapConversationsMetrics"/>); metrics and traces also over OTLP when
     /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the exporter reads the standard OTEL_* variables).
+    /// Spans are only made when something exports them: OTLP, or <c>Conversations:Telemetry:Tracing=true</c>
+    /// for a host that adds its own exporter (tests), so an untraced deployment pays nothing per request.
     /// </summary>
     /// <param name="serviceName">The <c>service.name</c> resource: conversations-silo or conversations-gateway.</param>
     public static IServiceCollection AddConversationsTelemetry(this IServiceCollection services, IConfiguration configuration, string serviceName)
@@ -34,10 +36,12 @@ public static class TelemetryServiceCollectionExtensions
                 metrics.AddPrometheusExporter();
                 if (otlp) metrics.AddOtlpExporter();
             });
-        if (otlp)
-            telemetry.WithTracing(tracing => tracing
-                .AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddNpgsql().AddSource(Sources)
-                .AddOtlpExporter());
+        if (otlp || configuration.GetValue<bool>("Conversations:Telemetry:Tracing"))
+            telemetry.WithTracing(tracing =>
+            {
+                tracing.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddNpgsql().AddSource(Sources);
+                if (otlp) tracing.AddOtlpExporter();
+            });
         return services;
     }
 

@@ -44,6 +44,7 @@ public sealed partial class InboxRedrive(
         try
         {
             var keys = await store.FindUnconsumedAsync(olderThan, _options.MaxPerSweep, cancellationToken).ConfigureAwait(false);
+            if (olderThan == _options.After) metrics.InboxLagSeconds = (await store.OldestUnconsumedAgeAsync(cancellationToken).ConfigureAwait(false))?.TotalSeconds ?? 0;
             foreach (var key in keys) _ = grains.GetConversation(key).WakeAsync(0);
             if (keys.Count > 0)
             {

@@ -35,7 +35,7 @@ public sealed class MemoryConversationStore : IConversationStore
             {
                 if (!conversation.DedupeKeys.Add(message.DedupeKey)) { duplicates++; continue; }
                 last = conversation.NextSequence++;
-                conversation.Unconsumed.Add(new InboxMessage(last, message.DedupeKey, message.Type, message.Body.ToArray(), now));
+                conversation.Unconsumed.Add(new InboxMessage(last, message.DedupeKey, message.Type, message.Body.ToArray(), now, message.TraceParent));
                 _dedupeExpiry.Track(conversation, message.DedupeKey, now);
                 appended++;
             }
@@ -82,6 +82,18 @@ public sealed class MemoryConversationStore : IConversationStore
         }
         IReadOnlyList<ConversationKey> keys = [.. found.OrderBy(f => f.Since).Take(max).Select(f => f.Key)];
         return ValueTask.FromResult(keys);
+    }
+
+    public ValueTask<TimeSpan?> OldestUnconsumedAgeAsync(CancellationToken cancellationToken)
+    {
+        DateTimeOffset? oldest = null;
+        foreach (var key in _withUnconsumed.Keys)
+        {
+            if (!_conversations.TryGetValue(key, out var conversation)) continue;
+            lock (conversation)
+                if (conversation.Unconsumed.Count > 0 && (oldest is null || conversation.Unconsumed[0].ReceivedAt < oldest)) oldest = conversation.Unconsumed[0].ReceivedAt;
+        }
+        return ValueTask.FromResult(oldest is { } at ? _time.GetUtcNow() - at : (TimeSpan?)null);
     }
 
     public ValueTask<int> CountAfterAsync(ConversationKey key, long afterSequence, CancellationToken cancellationToken)

@@ -83,6 +83,7 @@ public sealed class InboxAppendBatcher : IAsyncDisposable
         var keys = new List<string>();
         var types = new List<string>();
         var bodies = new List<byte[]>();
+        var traces = new List<string?>();
         for (var r = 0; r < batch.Count; r++)
         {
             var request = batch[r];
@@ -98,6 +99,7 @@ public sealed class InboxAppendBatcher : IAsyncDisposable
                 keys.Add(message.DedupeKey);
                 types.Add(message.Type);
                 bodies.Add(message.Body.ToArray());
+                traces.Add(message.TraceParent);
             }
         }
 
@@ -108,6 +110,7 @@ public sealed class InboxAppendBatcher : IAsyncDisposable
         command.Parameters.Add(Array(keys.ToArray(), NpgsqlDbType.Text));
         command.Parameters.Add(Array(types.ToArray(), NpgsqlDbType.Text));
         command.Parameters.Add(Array(bodies.ToArray(), NpgsqlDbType.Bytea));
+        command.Parameters.Add(Array(traces.ToArray(), NpgsqlDbType.Text));
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {

@@ -25,7 +25,7 @@ public sealed class PostgresConversationStore(NpgsqlDataSource dataSource, Inbox
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
             messages.Add(new InboxMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2),
-                reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<DateTimeOffset>(4)));
+                reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
         return messages;
     }
 
@@ -47,6 +47,12 @@ public sealed class PostgresConversationStore(NpgsqlDataSource dataSource, Inbox
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) keys.Add(new ConversationKey(reader.GetString(0), reader.GetString(1)));
         return keys;
+    }
+
+    public async ValueTask<TimeSpan?> OldestUnconsumedAgeAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(StoreSql.OldestUnconsumedAge);
+        return await command.ExecuteScalarAsync(cancellationToken) is TimeSpan age ? age : null;
     }
 
     public async ValueTask<int> CountAfterAsync(ConversationKey key, long afterSequence, CancellationToken cancellationToken)

@@ -4,14 +4,14 @@ namespace Conversations.Storage.Postgres;
 internal static class StoreSql
 {
     // Group commit of many appends: $1 request index per row, $2 tenant, $3 conversation, $4 dedupe
-    // key, $5 type, $6 body. Rows go in argument order. Each conversation's head row is locked (in key
+    // key, $5 type, $6 body, $7 trace parent. Rows go in argument order. Each conversation's head row is locked (in key
     // order, so two batches cannot deadlock) and hands out the next sequences; a dedupe key already
     // stored, or stored concurrently, is dropped (its sequence is skipped, which no cursor minds).
     // Returns per request: rows appended, rows offered, the highest sequence appended.
     public const string AppendBatch = """
         with m as (
-          select * from unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[])
-            with ordinality as m(req, tenant, conversation_id, dedupe_key, type, body, ord)),
+          select * from unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::text[])
+            with ordinality as m(req, tenant, conversation_id, dedupe_key, type, body, trace_parent, ord)),
         fresh as (
           select m.* from m where not exists (
             select 1 from inbox i where i.tenant = m.tenant and i.conversation_id = m.conversation_id and i.dedupe_key = m.dedupe_key)),
@@ -28,8 +28,8 @@ internal static class StoreSql
           join counts c on c.tenant = f.tenant and c.conversation_id = f.conversation_id
           join heads h on h.tenant = f.tenant and h.conversation_id = f.conversation_id),
         ins as (
-          insert into inbox (tenant, conversation_id, seq, dedupe_key, type, body)
-          select tenant, conversation_id, seq, dedupe_key, type, body from numbered order by ord
+          insert into inbox (tenant, conversation_id, seq, dedupe_key, type, body, trace_parent)
+          select tenant, conversation_id, seq, dedupe_key, type, body, trace_parent from numbered order by ord
           on conflict (tenant, conversation_id, dedupe_key) do nothing
           returning tenant, conversation_id, dedupe_key, seq)
         select m.req, count(ins.seq)::int, count(*)::int, coalesce(max(ins.seq), 0)
@@ -39,10 +39,13 @@ internal static class StoreSql
 
     // $1 tenant, $2 conversation, $3 after sequence, $4 max.
     public const string ReadAfter = """
-        select seq, dedupe_key, type, body, received_at from inbox
+        select seq, dedupe_key, type, body, received_at, trace_parent from inbox
         where tenant = $1 and conversation_id = $2 and seq > $3
         order by seq limit $4
         """;
+
+    // The inbox lag: the partial index on unconsumed events finds the oldest at once.
+    public const string OldestUnconsumedAge = "select clock_timestamp() - min(received_at) from inbox where consumed_at is null";
 
     public const string CountAfter = """
         select count(*)::int from inbox where tenant = $1 and conversation_id = $2 and seq > $3

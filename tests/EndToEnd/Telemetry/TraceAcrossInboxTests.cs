@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Conversations.EndToEnd.Chatwoot;
+using Conversations.Gateway.Webhooks.Chatwoot;
+using Conversations.Silo;
+using Conversations.TestSupport.Http;
+using Conversations.TestSupport.Network;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+
+namespace Conversations.EndToEnd.Telemetry;
+
+/// <summary>
+/// One trace from the webhook to the platform send, across the durable inbox: the gateway stores
+/// the webhook's trace context with the event, the turn continues it, and the AI call and the
+/// Chatwoot REST call are spans of the turn (in-memory exporter, real silo, loopback fakes).
+/// </summary>
+public sealed class TraceAcrossInboxTests
+{
+    private const string Secret = "cwBotSecret7xQ2mN9pL4vR8kT3";
+
+    [Fact]
+    public async Task A_webhooks_trace_is_the_parent_of_the_turn_whose_ai_and_platform_calls_are_in_it_without_any_text()
+    {
+        await using var chatwoot = await LoopbackServer.StartAsync();
+        await using var ai = await LoopbackServer.StartAsync();
+        chatwoot.On("POST", "/api/v1/accounts/", _ => LoopbackResponse.Json("{\"id\":1}"));
+        FakeAi.EchoOpenAi(ai);
+        var spans = new List<Activity>();
+        var silo = SiloApp.Build(
+        [
+            "--urls", "http://127.0.0.1:0", .. OrleansTestPorts.SiloArgs(),
+            "--Conversations:Telemetry:Tracing=true",
+            "--Conversations:Tenants:0:Id=acme",
+            "--Conversations:Tenants:0:Platform=Chatwoot",
+            $"--Conversations:Tenants:0:BaseUrl={chatwoot.BaseAddress.ToString().TrimEnd('/')}",
+            "--Conversations:Tenants:0:ApiToken=bot-token",
+            $"--Conversations:Tenants:0:WebhookSecret={Secret}",
+            "--Conversations:Tenants:0:BotIdentity=3",
+            "--Conversations:Tenants:0:Ai:Kind=OpenAi",
+            $"--Conversations:Tenants:0:Ai:Endpoint={ai.BaseAddress.ToString().TrimEnd('/')}",
+            "--Conversations:Tenants:0:Ai:Model=test-model",
+            "--Conversations:Tenants:0:Ai:ApiKey=sk-test",
+            "--Logging:LogLevel:Default=Warning",
+        ], builder => builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
+        await silo.StartAsync();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(silo.Urls.Single()) };
+            const string text = "where is my parcel 4711";
+            await PostSignedAsync(http, ChatwootPayloads.Incoming(text));
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (!chatwoot.Requests.Any(r => r.Method == "POST" && r.Path.EndsWith("/messages", StringComparison.Ordinal) && r.Body.Contains("echo: ", StringComparison.Ordinal)))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no reply reached the fake Chatwoot");
+                await Task.Delay(50);
+            }
+            silo.Services.GetRequiredService<TracerProvider>().ForceFlush();
+
+            Activity[] all;
+            lock (spans) all = [.. spans];
+            var webhook = Assert.Single(all, s => s.Kind == ActivityKind.Server && s.DisplayName.Contains("/webhooks/", StringComparison.Ordinal));
+            var turn = Assert.Single(all, s => s.OperationName == "conversation.turn");
+            Assert.Equal(webhook.TraceId, turn.TraceId);
+            Assert.Equal(webhook.SpanId, turn.ParentSpanId);
+
+            var answer = Assert.Single(all, s => s.OperationName == "ai.respond");
+            Assert.Equal(turn.TraceId, answer.TraceId);
+            Assert.Equal("OpenAi", answer.GetTagItem("ai.engine"));
+            Assert.Equal("test-model", answer.GetTagItem("ai.model"));
+
+            var clientCalls = all.Where(s => s.Kind == ActivityKind.Client && s.TraceId == turn.TraceId).Select(s => s.GetTagItem("url.full") as string ?? "").ToList();
+            Assert.Contains(clientCalls, url => url.StartsWith(ai.BaseAddress.ToString().TrimEnd('/'), StringComparison.Ordinal));
+            Assert.Contains(clientCalls, url => url.StartsWith(chatwoot.BaseAddress.ToString().TrimEnd('/'), StringComparison.Ordinal) && url.EndsWith("/messages", StringComparison.Ordinal));
+
+            // No message text on any span.
+            foreach (var span in all)
+                foreach (var tag in span.TagObjects)
+                    Assert.DoesNotContain("parcel 4711", tag.Value?.ToString() ?? "");
+        }
+        finally
+        {
+            await silo.StopAsync();
+            await silo.DisposeAsync();
+        }
+    }
+
+    private static async Task PostSignedAsync(HttpClient http, JsonNode payload)
+    {
+        var body = Encoding.UTF8.GetBytes(payload.ToJsonString());
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/chatwoot/acme") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.Add(ChatwootSignature.TimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
+        request.Headers.Add(ChatwootSignature.SignatureHeader, ChatwootSignature.Sign(Secret, timestamp, body));
+        using var response = await http.SendAsync(request);
+        Assert.Equal(200, (int)response.StatusCode);
+    }
+}
