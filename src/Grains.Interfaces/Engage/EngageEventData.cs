@@ -19,6 +19,8 @@ public static class EngageEventData
     public const string SourceId = "source_id";
     /// <summary>The user (agent) who caused the event, or the intervention's owner on intervention events.</summary>
     public const string UserId = "user_id";
+    /// <summary>"true"/"false": the content is a private message (webhook <c>private</c>, REST <c>private_message</c>); absent when unknown.</summary>
+    public const string Private = "private";
     /// <summary>content.exported: "successful" or "unsuccessful".</summary>
     public const string SynchronizationStatus = "synchronization_status";
 

@@ -143,3 +143,22 @@ public sealed class EngageConversationTests : IAsyncLifetime
         Data = data.ToDictionary(d => d.Key, d => d.Value),
     };
 }
+
+public sealed class EngageReplyPrivacyTests
+{
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("false", false)]
+    [InlineData(null, false)]
+    public void A_reply_takes_the_privacy_of_the_content_it_answers(string? isPrivate, bool expected)
+    {
+        var seam = new EngageConversation(null!, null!, null!, Microsoft.Extensions.Logging.Abstractions.NullLogger<EngageConversation>.Instance);
+        var tenant = new TenantOptions { Id = "acme", Platform = PlatformKind.Engage, Engage = new EngageTenantOptions { BotCategoryId = EngagePayloads.BotCategory } };
+        var scope = new ConversationScope(new ConversationKey("acme", "t1"), tenant, new ConversationState());
+        var data = new Dictionary<string, string> { [EngageEventData.ContentId] = "c1" };
+        if (isPrivate is not null) data[EngageEventData.Private] = isPrivate;
+        seam.Fold(scope, new ConversationEvent { Id = "e", Kind = EventKind.CustomerMessage, Platform = PlatformKind.Engage, Type = EngageEventTypes.ContentImported, PlatformStatus = EngageEventData.StatusBot, Data = data });
+        var reply = Assert.Single(seam.BuildReply(scope, AiReply.Text("hello")), a => a.Kind == EngageActionKinds.Reply);
+        Assert.Equal(expected, EngageActionKinds.Read<EngageReplyAction>(reply.Payload).Private);
+    }
+}

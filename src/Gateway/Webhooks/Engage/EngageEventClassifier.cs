@@ -122,6 +122,7 @@ internal static class EngageEventClassifier
         Put(data, EngageEventData.SourceId, e.Meta("source_id"));
         Put(data, EngageEventData.UserId, isContent ? e.UserId : e.Meta("user_id") ?? e.UserId);
         Put(data, EngageEventData.SynchronizationStatus, e.Meta("synchronization_status"));
+        if (e.MetaBool("private") is { } isPrivate) data[EngageEventData.Private] = isPrivate ? "true" : "false";
         if (e.MetaBool("first_in_thread") is { } first) data[EngageEventData.FirstInThread] = first ? "true" : "false";
         if (e.MetaIds("category_ids") is { Count: > 0 } categories) data[EngageEventData.CategoryIds] = string.Join(',', categories);
         return data;

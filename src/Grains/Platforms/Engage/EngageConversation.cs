@@ -60,7 +60,7 @@ public sealed partial class EngageConversation(
                 var categories = content.CategoryIds is { Count: > 0 } own ? own : (await api.GetThreadAsync(scope.Key.ConversationId, cancellationToken)).CategoryIds ?? [];
                 var bot = scope.Tenant.Engage.BotCategoryId;
                 var status = string.IsNullOrEmpty(bot) || categories.Contains(bot) ? EngageEventData.StatusBot : EngageEventData.StatusAgent;
-                return e with { PlatformStatus = status };
+                return e with { PlatformStatus = status, Data = WithPrivacy(e.Data, content) };
             }
         }
         catch (Exception ex) when (ex is EngageApiException or HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
@@ -70,6 +70,12 @@ public sealed partial class EngageConversation(
         }
         return e;
     }
+
+    /// <summary>The payload's <c>private</c> when it had one, else the REST record's <c>private_message</c>.</summary>
+    private static Dictionary<string, string> WithPrivacy(Dictionary<string, string> data, EngageContent content) =>
+        data.ContainsKey(EngageEventData.Private) || content.PrivateMessage is not { } isPrivate
+            ? data
+            : new Dictionary<string, string>(data) { [EngageEventData.Private] = isPrivate ? "true" : "false" };
 
     public Ownership Fold(ConversationScope scope, ConversationEvent e)
     {
@@ -137,6 +143,9 @@ public sealed partial class EngageConversation(
         {
             ids[EngageStateKeys.ReplyTo] = contentId;
             ids[EngageStateKeys.ReplyToAt] = e.OccurredAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+            // A reply takes the privacy of the content it answers: a public answer to a private message publishes it.
+            if (e.Data.GetValueOrDefault(EngageEventData.Private) == "true") ids[EngageStateKeys.ReplyToPrivate] = "true";
+            else ids.Remove(EngageStateKeys.ReplyToPrivate);
         }
         if (e.PlatformStatus is { Length: > 0 } status) state.PlatformStatus = status;
 
@@ -221,7 +230,7 @@ public sealed partial class EngageConversation(
             ids[EngageStateKeys.BotIntervention] = "true";
             ids.Remove(EngageStateKeys.OpenOn);
         }
-        actions.Add(EngageActionKinds.Create(EngageActionKinds.Reply, new EngageReplyAction(replyTo, body)));
+        actions.Add(EngageActionKinds.Create(EngageActionKinds.Reply, new EngageReplyAction(replyTo, body, ids.GetValueOrDefault(EngageStateKeys.ReplyToPrivate) == "true")));
         if (ids.GetValueOrDefault(EngageStateKeys.BotIntervention) == "true") ids[EngageStateKeys.BotReplied] = "true";
         return actions;
     }
@@ -253,7 +262,8 @@ public sealed partial class EngageConversation(
             && ids.GetValueOrDefault(EngageStateKeys.ReplyTo) is { Length: > 0 } replyTo)
         {
             actions.Add(EngageActionKinds.Create(EngageActionKinds.HoldingIfNoAgent,
-                new EngageHoldingIfNoAgentAction(replyTo, PlainText.Normalize(scope.Tenant.Engage.HoldingMessage), ids.GetValueOrDefault(EngageStateKeys.SourceId))));
+                new EngageHoldingIfNoAgentAction(replyTo, PlainText.Normalize(scope.Tenant.Engage.HoldingMessage), ids.GetValueOrDefault(EngageStateKeys.SourceId),
+                ids.GetValueOrDefault(EngageStateKeys.ReplyToPrivate) == "true")));
         }
         actions.Add(EngageActionKinds.Create(EngageActionKinds.Handoff, new EngageHandoffAction(
             handoff.Reason,

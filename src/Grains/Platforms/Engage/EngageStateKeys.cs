@@ -7,6 +7,8 @@ internal static class EngageStateKeys
     public const string ReplyTo = "engage.reply_to";
     /// <summary>issued_at of <see cref="ReplyTo"/> (round-trip format).</summary>
     public const string ReplyToAt = "engage.reply_to_at";
+    /// <summary>"true" when <see cref="ReplyTo"/> is a private message: its reply must be private too.</summary>
+    public const string ReplyToPrivate = "engage.reply_to_private";
     public const string SourceId = "engage.source_id";
     /// <summary>A first-in-thread customer content without intervention: the bot opens one on it before replying.</summary>
     public const string OpenOn = "engage.open_on";

@@ -72,7 +72,7 @@ public sealed partial class EngageActionSender(
 
     private async Task ReplyAsync(EngageApiClient api, ConversationKey key, EngageReplyAction reply, CancellationToken cancellationToken)
     {
-        var content = await api.CreateReplyAsync(reply.InReplyToId, reply.Body, cancellationToken).ConfigureAwait(false);
+        var content = await api.CreateReplyAsync(reply.InReplyToId, reply.Body, cancellationToken, reply.Private).ConfigureAwait(false);
         directory.LearnOwnContent(key.Tenant, content.CreatorId, content.AuthorId);
         metrics.Reply(key.Tenant);
     }
@@ -98,7 +98,7 @@ public sealed partial class EngageActionSender(
         var agents = await api.GetAgentStatusAsync(categories, sources, cancellationToken).ConfigureAwait(false);
         if (agents.Any(a => (a.Channels ?? []).Any(c => c.CanTakeWork))) return;
         LogNoAgent(logger, key.Tenant, key.ConversationId);
-        await api.CreateReplyAsync(holding.InReplyToId, holding.Message, cancellationToken).ConfigureAwait(false);
+        await api.CreateReplyAsync(holding.InReplyToId, holding.Message, cancellationToken, holding.Private).ConfigureAwait(false);
     }
 
     private async Task HandoffAsync(EngageApiClient api, TenantOptions tenant, ConversationKey key, EngageHandoffAction handoff, CancellationToken cancellationToken)

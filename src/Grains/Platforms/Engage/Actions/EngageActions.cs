@@ -24,8 +24,8 @@ public static class EngageActionKinds
         JsonSerializer.Deserialize<T>(payload.Span, Json) ?? throw new JsonException("empty Engage action payload");
 }
 
-/// <summary><c>POST /contents</c> in reply to the customer's content, plain text.</summary>
-public sealed record EngageReplyAction(string InReplyToId, string Body);
+/// <summary><c>POST /contents</c> in reply to the customer's content, plain text, private when that content was.</summary>
+public sealed record EngageReplyAction(string InReplyToId, string Body, bool Private = false);
 
 /// <summary><c>POST /interventions?content_id=</c> before the bot's first reply (engage.md 3.3).</summary>
 public sealed record EngageOpenInterventionAction(string ContentId);
@@ -46,4 +46,4 @@ public sealed record EngageReturnToBotAction(string Reason);
 /// Before a handoff (CheckAgentAvailability with NoAgentPolicy=HoldingMessage): ask <c>GET /status</c>
 /// whether an agent who can take the thread is available, and when none is, tell the customer.
 /// </summary>
-public sealed record EngageHoldingIfNoAgentAction(string InReplyToId, string Message, string? SourceId);
+public sealed record EngageHoldingIfNoAgentAction(string InReplyToId, string Message, string? SourceId, bool Private = false);

@@ -57,11 +57,15 @@ public sealed class EngageApiClient
             .Add("q", $"thread:\"{threadId}\"")
             .Add("limit", Math.Clamp(limit, 1, MaxPageSize)), "GET /contents?q=thread", cancellationToken);
 
-    /// <summary><c>POST /contents</c>: a reply to <paramref name="inReplyToId"/> (plain text).</summary>
-    public Task<EngageContent> CreateReplyAsync(string inReplyToId, string body, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// <c>POST /contents</c>: a reply to <paramref name="inReplyToId"/> (plain text). Engage creates contents public
+    /// by default, so a private one says so; a public one sends nothing (not every source knows the parameter).
+    /// </summary>
+    public Task<EngageContent> CreateReplyAsync(string inReplyToId, string body, CancellationToken cancellationToken, bool isPrivate = false) =>
         SendAsync<EngageContent>(HttpMethod.Post, "contents", new EngageParameters()
             .Add("in_reply_to_id", inReplyToId)
             .Add("body", body)
+            .Add("private", isPrivate ? true : null)
             .Add("auto_submitted", true), "POST /contents", cancellationToken);
 
     /// <summary><c>POST /interventions?content_id=</c>: opens (or reopens) an intervention as the token's user.</summary>

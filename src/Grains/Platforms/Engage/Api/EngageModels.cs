@@ -22,6 +22,8 @@ public sealed record EngageContent
     public List<string>? CategoryIds { get; init; }
     public bool? FirstInThread { get; init; }
     public string? InReplyToId { get; init; }
+    /// <summary>The REST name of the webhook's <c>private</c>.</summary>
+    public bool? PrivateMessage { get; init; }
     public bool? ApprovalRequired { get; init; }
     public bool? AutoSubmitted { get; init; }
     public string? SynchronizationStatus { get; init; }
