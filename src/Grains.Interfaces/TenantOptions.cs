@@ -88,6 +88,8 @@ public sealed class HandoffOptions
     public List<string> Keywords { get; set; } = ["human", "agent", "operator", "representative"];
     /// <summary>Bot turns without resolution before handing off; 0 = no limit.</summary>
     public int MaxBotTurns { get; set; } = 10;
+    /// <summary>Said to the customer as the bot's last public reply when it hands off (any reason); empty = none.</summary>
+    public string Message { get; set; } = "";
 }
 
 public enum BurstPolicy { Supersede, ReplyEach }

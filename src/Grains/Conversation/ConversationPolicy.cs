@@ -248,9 +248,16 @@ public sealed partial class ConversationPolicy(
         actions.AddRange(takeover);
     }
 
-    private void HandOff(string reason, IPlatformConversation platform, ConversationScope scope, List<NewOutboxMessage> actions)
+    private void HandOff(string reason, IPlatformConversation platform, ConversationScope scope, List<NewOutboxMessage> actions, bool sayGoodbye = true)
     {
         var summary = HandoffSummary.Build(state);
+        // Handoff:Message is the bot's last public reply, before the note and the ownership change (peers say goodbye too).
+        if (sayGoodbye && scope.Tenant.Handoff.Message is { } goodbye && !string.IsNullOrWhiteSpace(goodbye))
+        {
+            var window = Math.Max(scope.Tenant.Ai.MaxContextMessages, MinTranscriptWindow);
+            state.AddToTranscript(new TranscriptEntry(TranscriptRole.Bot, goodbye, Later(time.GetUtcNow(), state.LastEventAt), "bot"), window);
+            actions.AddRange(platform.BuildReply(scope, AiReply.Text(goodbye)));
+        }
         SetMode(ConversationMode.Human, state.LastEventAt ?? time.GetUtcNow());
         state.AwaitingReply = false;
         state.AwaitingHumanConfirmation = true;
