@@ -1,4 +1,7 @@
+using Conversations.Storage;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Conversations.Gateway.Hosting;
@@ -21,6 +24,9 @@ public static class ProcessHost
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         ListenAddresses.UseDefaultUnlessConfigured(builder, defaultUrl);
+        // A failed start is said in one line by RunAsync; the host's own "failed to start" entry would add its stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        BusyPorts.ThrowIfAnyBusy(BusyPorts.FromUrls(builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey)));
         return builder;
     }
 
@@ -31,7 +37,7 @@ public static class ProcessHost
         {
             app = build();
         }
-        catch (Exception ex) when (ex is InvalidOperationException or OptionsValidationException)
+        catch (Exception ex) when (ex is InvalidOperationException or OptionsValidationException or StartupProblemException)
         {
             await Console.Error.WriteLineAsync($"{name}: {ex.Message}");
             return InvalidConfiguration;
@@ -44,10 +50,15 @@ public static class ProcessHost
                 await app.RunAsync();
                 return Stopped;
             }
-            catch (OptionsValidationException ex)
+            catch (Exception ex) when (ex is OptionsValidationException or StartupProblemException)
             {
                 await Console.Error.WriteLineAsync($"{name}: {ex.Message}");
                 return InvalidConfiguration;
+            }
+            catch (IOException ex) when (ex.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
+            {
+                await Console.Error.WriteLineAsync($"{name}: cannot listen: {ex.Message} (another process holds the port; change --urls)");
+                return Failed;
             }
             catch (Exception ex)
             {

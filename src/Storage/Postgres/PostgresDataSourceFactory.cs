@@ -5,7 +5,18 @@ namespace Conversations.Storage.Postgres;
 /// <summary>Builds the runtime's data source: every session gets statement and idle-in-transaction timeouts.</summary>
 public static class PostgresDataSourceFactory
 {
-    public static NpgsqlDataSource Create(PostgresStoreOptions options) => Create(options, new NpgsqlConnectionStringBuilder(options.ConnectionString));
+    /// <exception cref="StartupProblemException">The connection string does not parse (the message names the key).</exception>
+    public static NpgsqlDataSource Create(PostgresStoreOptions options) => Create(options, Parse(options.ConnectionString));
+
+    /// <exception cref="StartupProblemException">The connection string does not parse.</exception>
+    public static NpgsqlConnectionStringBuilder Parse(string? connectionString)
+    {
+        try { return new NpgsqlConnectionStringBuilder(connectionString); }
+        catch (ArgumentException ex)
+        {
+            throw new StartupProblemException($"{PostgresStoreOptions.SectionName}:ConnectionString is not a valid Npgsql connection string ({ex.Message}).", ex);
+        }
+    }
 
     private static NpgsqlDataSource Create(PostgresStoreOptions options, NpgsqlConnectionStringBuilder builder)
     {

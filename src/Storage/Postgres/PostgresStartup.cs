@@ -9,9 +9,21 @@ namespace Conversations.Storage.Postgres;
 /// </summary>
 public sealed class PostgresStartup(PostgresSchemaMigrator migrator, IOptions<PostgresStoreOptions> options) : IHostedLifecycleService
 {
+    /// <exception cref="StartupProblemException">The database cannot be reached (the message names the key and the host).</exception>
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
-        if (options.Value.ApplySchema) await migrator.MigrateAsync(cancellationToken);
+        if (!options.Value.ApplySchema) return;
+        try
+        {
+            await migrator.MigrateAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            var target = PostgresDataSourceFactory.Parse(options.Value.ConnectionString);
+            throw new StartupProblemException(
+                $"{PostgresStoreOptions.SectionName}:ConnectionString: PostgreSQL at {target.Host}:{target.Port} (database {target.Database ?? "(default)"}) " +
+                $"could not be reached or refused the session: {(ex.InnerException ?? ex).Message}", ex);
+        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

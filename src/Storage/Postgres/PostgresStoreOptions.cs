@@ -35,11 +35,19 @@ public sealed class PostgresStoreOptions
     /// <summary>Apply the numbered schema files at start-up. Default true.</summary>
     public bool ApplySchema { get; set; } = true;
 
+    private static string? ParseProblem(string connectionString)
+    {
+        try { PostgresDataSourceFactory.Parse(connectionString); return null; }
+        catch (StartupProblemException ex) { return ex.Message; }
+    }
+
     /// <summary>Returns the problems with these options, empty when valid.</summary>
     public IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(ConnectionString))
             yield return $"{SectionName}:ConnectionString is required when {SectionName}:Provider is Postgres.";
+        else if (ParseProblem(ConnectionString) is { } problem)
+            yield return problem;
         if (StatementTimeout < TimeSpan.FromSeconds(1))
             yield return $"{SectionName}:StatementTimeout must be at least 1 s.";
         if (IdleInTransactionSessionTimeout < TimeSpan.FromSeconds(1))
