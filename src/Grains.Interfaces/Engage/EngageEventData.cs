@@ -23,6 +23,12 @@ public static class EngageEventData
     public const string Private = "private";
     /// <summary>content.exported: "successful" or "unsuccessful".</summary>
     public const string SynchronizationStatus = "synchronization_status";
+    /// <summary>content.exported: why the push to the channel failed, when the payload says (free text).</summary>
+    public const string SynchronizationError = "synchronization_error";
+    /// <summary>The user who created the content (the bot's or an agent's user id; absent for imports).</summary>
+    public const string CreatorId = "creator_id";
+    /// <summary>The content this one answers.</summary>
+    public const string InReplyToId = "in_reply_to_id";
 
     /// <summary><see cref="ConversationEvent.PlatformStatus"/> when the thread is in the tenant's BOT category.</summary>
     public const string StatusBot = "bot";

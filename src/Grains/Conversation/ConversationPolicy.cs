@@ -54,6 +54,8 @@ public sealed partial class ConversationPolicy(
             var ownership = platform.Fold(scope, e);
             ApplyOwnership(ownership, e);
             actions.AddRange(platform.BuildEventActions(scope, e));
+            // No goodbye here: it would go the way of the reply that could not be delivered.
+            if (state.Mode == ConversationMode.Bot && platform.HandoffReasonFor(scope, e) is { } why) HandOff(why, platform, scope, actions, sayGoodbye: false);
             switch (e.Kind)
             {
                 case EventKind.CustomerMessage when !string.IsNullOrWhiteSpace(e.Text):

@@ -70,6 +70,12 @@ public interface IPlatformConversation
 
     /// <summary>Actions an event calls for by itself, after it was folded (Engage: thread back to BOT on intervention.closed). Default: none.</summary>
     IReadOnlyList<NewOutboxMessage> BuildEventActions(ConversationScope scope, ConversationEvent e) => [];
+
+    /// <summary>
+    /// Why an event by itself calls for a handoff while the bot owns the conversation (Engage: the bot's reply could
+    /// not be delivered), or null. The core hands off as for any other reason. Default: none.
+    /// </summary>
+    string? HandoffReasonFor(ConversationScope scope, ConversationEvent e) => null;
 }
 
 /// <summary>Performs one committed action of its platform. Maps HTTP results with <see cref="HttpSendOutcomes"/>; never loops.</summary>

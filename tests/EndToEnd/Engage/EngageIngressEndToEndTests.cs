@@ -153,7 +153,7 @@ public sealed class EngageIngressEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Bot_echoes_and_agent_replies_are_transcript_only_and_failed_exports_are_counted()
+    public async Task Bot_echoes_are_transcript_only_and_a_failed_export_is_counted_and_handed_to_humans()
     {
         var thread = _world.NewThread();
         await _world.DeliverAsync(_world.CustomerWrites(thread, "hello"));
@@ -169,7 +169,9 @@ public sealed class EngageIngressEndToEndTests : IAsyncLifetime
         Assert.Equal(1, metrics.UnsuccessfulExports);
         var state = (await _world.StateAsync(thread))!;
         Assert.Single(state.Transcript, t => t.Role == TranscriptRole.Bot);
-        Assert.Equal(ConversationMode.Bot, state.Mode);
+        // The customer never got the lost reply and Engage gave no reason: humans take over, nothing is posted again.
+        Assert.Equal(ConversationMode.Human, state.Mode);
+        Assert.Contains("could not be delivered", state.LastHandoffReason);
         Assert.Single(_world.Engage.BotReplies(thread));
     }
 

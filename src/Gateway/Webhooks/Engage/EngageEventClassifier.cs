@@ -75,8 +75,9 @@ internal static class EngageEventClassifier
 
     private static ConversationEvent? Outgoing(EngageWebhookEvent e, TenantOptions tenant, out string reason)
     {
+        // Not a transcript line; its body, error and creator let the grain retry or hand off (the customer got nothing).
         if (e.Type == EngageEventTypes.ContentExported && e.Meta("synchronization_status") == "unsuccessful")
-            return Build(e, EventKind.Other, out reason);
+            return Build(e, EventKind.Other, out reason, Text(e), e.Meta("author_id"));
         var bot = IsBot(tenant, e.Meta("creator_id")) || IsBot(tenant, e.UserId);
         return Build(e, bot ? EventKind.BotEcho : EventKind.AgentMessage, out reason, Text(e), e.Meta("author_id"));
     }
@@ -122,6 +123,9 @@ internal static class EngageEventClassifier
         Put(data, EngageEventData.SourceId, e.Meta("source_id"));
         Put(data, EngageEventData.UserId, isContent ? e.UserId : e.Meta("user_id") ?? e.UserId);
         Put(data, EngageEventData.SynchronizationStatus, e.Meta("synchronization_status"));
+        Put(data, EngageEventData.SynchronizationError, e.Meta("synchronization_error"));
+        if (isContent) Put(data, EngageEventData.CreatorId, e.Meta("creator_id"));
+        if (isContent) Put(data, EngageEventData.InReplyToId, e.Meta("in_reply_to_id"));
         if (e.MetaBool("private") is { } isPrivate) data[EngageEventData.Private] = isPrivate ? "true" : "false";
         if (e.MetaBool("first_in_thread") is { } first) data[EngageEventData.FirstInThread] = first ? "true" : "false";
         if (e.MetaIds("category_ids") is { Count: > 0 } categories) data[EngageEventData.CategoryIds] = string.Join(',', categories);

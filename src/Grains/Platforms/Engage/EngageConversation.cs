@@ -26,6 +26,7 @@ public sealed partial class EngageConversation(
     public static readonly TimeSpan HandoffSettleTime = TimeSpan.FromMinutes(2);
 
     private const int MaxSeenContents = 40;
+    private const int MaxKnownInterventions = 10;
     private const int MaxReplyLength = 4000;
 
     public PlatformKind Platform => PlatformKind.Engage;
@@ -39,9 +40,12 @@ public sealed partial class EngageConversation(
         // The bot's own contents come back as content.replied/exported; without BotIdentity the gateway cannot tell them from an agent's.
         if (e.Kind == EventKind.AgentMessage && (directory.IsLearnedBotId(scope.Key.Tenant, e.Data.GetValueOrDefault(EngageEventData.UserId)) || directory.IsLearnedBotId(scope.Key.Tenant, author)))
             return e with { Kind = EventKind.BotEcho };
+        if (e.Type == EngageEventTypes.ContentExported && e.Data.GetValueOrDefault(EngageEventData.SynchronizationStatus) == "unsuccessful" && IsOwn(scope, e))
+            return await PrepareFailedDeliveryAsync(scope, e, cancellationToken);
         if (e.Type != EngageEventTypes.ContentImported || e.Kind != EventKind.CustomerMessage || !EngageApiClients.CanCall(scope.Tenant)) return e;
         if (directory.IsLearnedBotId(scope.Key.Tenant, author)) return e with { Kind = EventKind.BotEcho };
         var api = clients.For(scope.Tenant);
+        await LearnInterventionOwnerAsync(api, scope, e, cancellationToken);
         try
         {
             // Rule 3: the bot's own identities (its replies may come back as imports on some sources).
@@ -69,6 +73,106 @@ public sealed partial class EngageConversation(
             LogLookupFailed(scope.Key, ex.Message);
         }
         return e;
+    }
+
+    private bool IsOwn(ConversationScope scope, ConversationEvent e)
+    {
+        var tenant = scope.Tenant;
+        foreach (var id in (ReadOnlySpan<string?>)[e.Data.GetValueOrDefault(EngageEventData.CreatorId), e.Data.GetValueOrDefault(EngageEventData.UserId), e.Data.GetValueOrDefault(EngageEventData.AuthorId)])
+            if (!string.IsNullOrEmpty(id) && (id == tenant.BotIdentity || directory.IsLearnedBotId(tenant.Id, id))) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// The bot's reply never reached the customer. Retry it once when Engage's error looks transient and its
+    /// intervention is still open; otherwise a human takes over. Missing details come from <c>GET /contents/{id}</c>.
+    /// </summary>
+    private async Task<ConversationEvent> PrepareFailedDeliveryAsync(ConversationScope scope, ConversationEvent e, CancellationToken cancellationToken)
+    {
+        var data = new Dictionary<string, string>(e.Data);
+        var body = e.Text;
+        var replyTo = data.GetValueOrDefault(EngageEventData.InReplyToId);
+        var error = data.GetValueOrDefault(EngageEventData.SynchronizationError);
+        bool? interventionOpen = null;
+        if (EngageApiClients.CanCall(scope.Tenant))
+        {
+            var api = clients.For(scope.Tenant);
+            try
+            {
+                if ((string.IsNullOrEmpty(body) || string.IsNullOrEmpty(replyTo) || string.IsNullOrEmpty(error)) && data.GetValueOrDefault(EngageEventData.ContentId) is { Length: > 0 } contentId)
+                {
+                    var content = await api.GetContentAsync(contentId, cancellationToken);
+                    if (string.IsNullOrEmpty(body) && content.Body is { } b) body = PlainText.Normalize(b, content.BodyInputFormat == "html");
+                    if (string.IsNullOrEmpty(replyTo)) replyTo = content.InReplyToId;
+                    if (string.IsNullOrEmpty(error)) error = content.SynchronizationError;
+                    data = WithPrivacy(data, content);
+                }
+                if (data.GetValueOrDefault(EngageEventData.InterventionId) is { Length: > 0 } interventionId)
+                    interventionOpen = (await api.GetInterventionAsync(interventionId, cancellationToken)).Closed != true;
+            }
+            catch (Exception ex) when (ex is EngageApiException or HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+            {
+                LogLookupFailed(scope.Key, ex.Message); // decide with what the payload said
+            }
+        }
+        var retried = EngageEventData.SplitIds(scope.State.Platform.GetValueOrDefault(EngageStateKeys.Redelivered)).Contains(replyTo ?? "");
+        var retry = EngageDeliveryFailure.LooksTransient(error) && !retried && interventionOpen != false
+            && !string.IsNullOrWhiteSpace(body) && !string.IsNullOrEmpty(replyTo);
+        data[EngageDeliveryFailure.Decision] = retry ? EngageDeliveryFailure.Retry : EngageDeliveryFailure.Handoff;
+        if (!string.IsNullOrEmpty(error)) data[EngageDeliveryFailure.Error] = error;
+        if (retry)
+        {
+            data[EngageDeliveryFailure.Body] = body!;
+            data[EngageDeliveryFailure.ReplyTo] = replyTo!;
+        }
+        LogDeliveryFailed(scope.Key, data.GetValueOrDefault(EngageEventData.ContentId) ?? "?", retry ? "retrying once" : "handing off", error ?? "no reason given");
+        return e with { Data = data };
+    }
+
+    /// <summary>
+    /// Engage guarantees neither delivery nor order: a content may name an intervention no event announced (a human's
+    /// among them). Its owner is looked up once per conversation; a failed look-up leaves the payload to decide.
+    /// </summary>
+    private async Task LearnInterventionOwnerAsync(EngageApiClient api, ConversationScope scope, ConversationEvent e, CancellationToken cancellationToken)
+    {
+        var ids = scope.State.Platform;
+        if (e.Data.GetValueOrDefault(EngageEventData.InterventionId) is not { Length: > 0 } id
+            || id == ids.GetValueOrDefault(EngageStateKeys.BotInterventionId) || id == ids.GetValueOrDefault(EngageStateKeys.HumanIntervention)
+            || KnownOwner(ids, id) is not null) return;
+        string owner;
+        try
+        {
+            var intervention = await api.GetInterventionAsync(id, cancellationToken);
+            owner = intervention.Closed == true || string.IsNullOrEmpty(intervention.UserId) ? EngageStateKeys.OwnerNone
+                : intervention.UserId == scope.Tenant.BotIdentity || directory.IsLearnedBotId(scope.Key.Tenant, intervention.UserId) ? EngageStateKeys.OwnerBot
+                : EngageStateKeys.OwnerHuman;
+        }
+        catch (EngageApiException ex) when (ex.Status == System.Net.HttpStatusCode.NotFound)
+        {
+            owner = EngageStateKeys.OwnerNone; // gone, or not readable by the bot: nobody the bot must leave it to
+        }
+        catch (Exception ex) when (ex is EngageApiException or HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+        {
+            LogLookupFailed(scope.Key, ex.Message);
+            return;
+        }
+        var known = ParseOwners(ids).Where(p => p.Id != id).Append((Id: id, Owner: owner)).TakeLast(MaxKnownInterventions);
+        ids[EngageStateKeys.InterventionOwners] = string.Join(',', known.Select(p => $"{p.Id}={p.Owner}"));
+    }
+
+    private static string? KnownOwner(Dictionary<string, string> ids, string interventionId) =>
+        ParseOwners(ids).FirstOrDefault(p => p.Id == interventionId).Owner;
+
+    private static IEnumerable<(string Id, string Owner)> ParseOwners(Dictionary<string, string> ids) =>
+        EngageEventData.SplitIds(ids.GetValueOrDefault(EngageStateKeys.InterventionOwners))
+            .Select(pair => pair.Split('=', 2))
+            .Where(parts => parts.Length == 2)
+            .Select(parts => (parts[0], parts[1]));
+
+    private static void ForgetOwner(Dictionary<string, string> ids, string interventionId)
+    {
+        if (KnownOwner(ids, interventionId) is null) return;
+        ids[EngageStateKeys.InterventionOwners] = string.Join(',', ParseOwners(ids).Where(p => p.Id != interventionId).Select(p => $"{p.Id}={p.Owner}"));
     }
 
     /// <summary>The payload's <c>private</c> when it had one, else the REST record's <c>private_message</c>.</summary>
@@ -116,6 +220,7 @@ public sealed partial class EngageConversation(
                 var byHuman = e.Data.GetValueOrDefault(EngageEventData.UserId) is { Length: > 0 } owner && owner != scope.Tenant.BotIdentity;
                 if (interventionId is not null && interventionId == ids.GetValueOrDefault(EngageStateKeys.HumanIntervention)) ids.Remove(EngageStateKeys.HumanIntervention);
                 if (interventionId is not null && interventionId == ids.GetValueOrDefault(EngageStateKeys.BotInterventionId)) ForgetBotIntervention(ids);
+                if (interventionId is not null) ForgetOwner(ids, interventionId); // a reopened one is looked up again
                 if (byHuman && scope.Tenant.Engage.ReturnToBotOnClose && !ids.ContainsKey(EngageStateKeys.HumanIntervention))
                 {
                     state.PlatformStatus = EngageEventData.StatusBot;
@@ -151,11 +256,14 @@ public sealed partial class EngageConversation(
 
         if (!string.IsNullOrEmpty(interventionId))
         {
-            // Under the bot's own intervention (its id may not be known yet), or under a human's.
-            var botOwns = ids.GetValueOrDefault(EngageStateKeys.BotInterventionId) == interventionId
-                || (ids.GetValueOrDefault(EngageStateKeys.BotIntervention) == "true" && !ids.ContainsKey(EngageStateKeys.BotInterventionId));
+            // Under the bot's own intervention (its id may not be known yet), or under a human's; Engage said which
+            // when no event had announced it.
+            var owner = KnownOwner(ids, interventionId);
+            var botOwns = ids.GetValueOrDefault(EngageStateKeys.BotInterventionId) == interventionId || owner == EngageStateKeys.OwnerBot
+                || (owner is null && ids.GetValueOrDefault(EngageStateKeys.BotIntervention) == "true" && !ids.ContainsKey(EngageStateKeys.BotInterventionId));
             if (botOwns) ids[EngageStateKeys.BotInterventionId] = interventionId;
-            else if (ids.GetValueOrDefault(EngageStateKeys.HumanIntervention) is null && e.PlatformStatus == EngageEventData.StatusAgent)
+            else if (owner == EngageStateKeys.OwnerHuman) ids[EngageStateKeys.HumanIntervention] = interventionId;
+            else if (owner is null && ids.GetValueOrDefault(EngageStateKeys.HumanIntervention) is null && e.PlatformStatus == EngageEventData.StatusAgent)
                 ids[EngageStateKeys.HumanIntervention] = interventionId;
         }
         else
@@ -282,12 +390,31 @@ public sealed partial class EngageConversation(
     /// <summary>An agent's reply already comes with the agent's intervention: Engage reflects the takeover by itself.</summary>
     public IReadOnlyList<NewOutboxMessage> BuildTakeover(ConversationScope scope) => [];
 
-    /// <summary>ReturnToBotOnClose: when the agent's intervention closes, the thread goes back to BOT.</summary>
-    public IReadOnlyList<NewOutboxMessage> BuildEventActions(ConversationScope scope, ConversationEvent e) =>
-        e.Type == EngageEventTypes.InterventionClosed && scope.Tenant.Engage.ReturnToBotOnClose && scope.State.PlatformStatus == EngageEventData.StatusBot
-        && e.Data.GetValueOrDefault(EngageEventData.UserId) is { Length: > 0 } owner && owner != scope.Tenant.BotIdentity
-            ? [EngageActionKinds.Create(EngageActionKinds.ReturnToBot, new EngageReturnToBotAction("intervention closed by the agent"))]
-            : [];
+    /// <summary>
+    /// ReturnToBotOnClose: when the agent's intervention closes, the thread goes back to BOT. A bot reply that could
+    /// not be delivered is posted again, once, while the bot still owns the thread.
+    /// </summary>
+    public IReadOnlyList<NewOutboxMessage> BuildEventActions(ConversationScope scope, ConversationEvent e)
+    {
+        if (e.Data.GetValueOrDefault(EngageDeliveryFailure.Decision) == EngageDeliveryFailure.Retry)
+        {
+            if (scope.State.Mode != ConversationMode.Bot) return [];
+            var ids = scope.State.Platform;
+            var replyTo = e.Data[EngageDeliveryFailure.ReplyTo];
+            ids[EngageStateKeys.Redelivered] = string.Join(',', EngageEventData.SplitIds(ids.GetValueOrDefault(EngageStateKeys.Redelivered)).Append(replyTo).TakeLast(MaxKnownInterventions));
+            return [EngageActionKinds.Create(EngageActionKinds.Reply, new EngageReplyAction(replyTo, PlainText.Cap(e.Data[EngageDeliveryFailure.Body], MaxReplyLength),
+                e.Data.GetValueOrDefault(EngageEventData.Private) == "true"))];
+        }
+        return e.Type == EngageEventTypes.InterventionClosed && scope.Tenant.Engage.ReturnToBotOnClose && scope.State.PlatformStatus == EngageEventData.StatusBot
+            && e.Data.GetValueOrDefault(EngageEventData.UserId) is { Length: > 0 } owner && owner != scope.Tenant.BotIdentity
+                ? [EngageActionKinds.Create(EngageActionKinds.ReturnToBot, new EngageReturnToBotAction("intervention closed by the agent"))]
+                : [];
+    }
+
+    public string? HandoffReasonFor(ConversationScope scope, ConversationEvent e) =>
+        e.Data.GetValueOrDefault(EngageDeliveryFailure.Decision) == EngageDeliveryFailure.Handoff
+            ? $"the bot's reply could not be delivered ({e.Data.GetValueOrDefault(EngageDeliveryFailure.Error) ?? "Engage gave no reason"})"
+            : null;
 
     private static void ForgetBotIntervention(Dictionary<string, string> ids)
     {
@@ -311,6 +438,9 @@ public sealed partial class EngageConversation(
 
     [LoggerMessage(LogLevel.Warning, "Engage could not export content {ContentId} of {Key} (synchronization_status=unsuccessful).")]
     private partial void LogExportFailed(ConversationKey key, string contentId);
+
+    [LoggerMessage(LogLevel.Warning, "Engage could not deliver the bot's reply {ContentId} of {Key}: {Decision} ({Error}).")]
+    private partial void LogDeliveryFailed(ConversationKey key, string contentId, string decision, string error);
 
     [LoggerMessage(LogLevel.Debug, "Engage history for {Key}: {Count} earlier contents added to the transcript.")]
     private partial void LogHistoryLoaded(ConversationKey key, int count);

@@ -20,6 +20,16 @@ internal static class EngageStateKeys
     public const string BotReplied = "engage.bot_replied";
     /// <summary>An intervention a human agent owns: while it is open the bot stays quiet whatever the category.</summary>
     public const string HumanIntervention = "engage.human_intervention";
+    /// <summary>
+    /// Owners of interventions contents named but no event announced, as looked up over REST: "id=owner" pairs,
+    /// comma-separated, owner <see cref="OwnerBot"/>, <see cref="OwnerHuman"/> or <see cref="OwnerNone"/>.
+    /// </summary>
+    public const string InterventionOwners = "engage.intervention_owners";
+    public const string OwnerBot = "bot";
+    public const string OwnerHuman = "human";
+    public const string OwnerNone = "none";
+    /// <summary>Customer contents whose reply the bot already posted again after a failed delivery (once each), comma-separated.</summary>
+    public const string Redelivered = "engage.redelivered";
     /// <summary>"true" once the thread's recent history was read over REST.</summary>
     public const string HistoryLoaded = "engage.history_loaded";
     /// <summary>Recent content ids seen in events (history loading skips them), comma-separated.</summary>

@@ -81,7 +81,8 @@ public sealed partial class EngageActionSender(
     {
         try
         {
-            await api.CreateInterventionAsync(open.ContentId, cancellationToken).ConfigureAwait(false);
+            var intervention = await api.CreateInterventionAsync(open.ContentId, cancellationToken).ConfigureAwait(false);
+            directory.LearnOwnContent(key.Tenant, intervention.UserId, null); // its owner is the bot, also without BotIdentity
         }
         catch (EngageApiException ex) when (ex.Status == HttpStatusCode.UnprocessableEntity)
         {

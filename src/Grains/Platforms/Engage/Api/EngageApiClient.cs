@@ -84,6 +84,9 @@ public sealed class EngageApiClient
             .Add("intervention_id", interventionId)
             .Add("body", body), "POST /intervention_comments", cancellationToken);
 
+    public Task<EngageIntervention> GetInterventionAsync(string interventionId, CancellationToken cancellationToken) =>
+        SendAsync<EngageIntervention>(HttpMethod.Get, $"interventions/{Esc(interventionId)}", null, "GET /interventions/{id}", cancellationToken);
+
     /// <summary>Interventions of a thread owned by a user, filtered by status (<c>active</c>, <c>opened</c>...).</summary>
     public Task<EngageList<EngageIntervention>> GetInterventionsAsync(string threadId, string? userId, string? status, CancellationToken cancellationToken) =>
         SendListAsync<EngageIntervention>("interventions", new EngageParameters()

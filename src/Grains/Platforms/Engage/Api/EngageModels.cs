@@ -27,6 +27,7 @@ public sealed record EngageContent
     public bool? ApprovalRequired { get; init; }
     public bool? AutoSubmitted { get; init; }
     public string? SynchronizationStatus { get; init; }
+    public string? SynchronizationError { get; init; }
     public DateTimeOffset? CreatedAt { get; init; }
 }
 
