@@ -65,6 +65,9 @@ public sealed class ScriptedStore : IConversationStore
         return result;
     }
 
+    // The gateway never asks for the inbox lag (the silo's re-drive does).
+    public ValueTask<TimeSpan?> OldestUnconsumedAgeAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
     public ValueTask<int> CountAfterAsync(ConversationKey key, long afterSequence, CancellationToken cancellationToken)
     {
         lock (_gate)
