@@ -48,8 +48,6 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddSingleton<IAiClient, ResilientAiClient>();
 
         services.TryAddSingleton(platformHttp);
-        services.TryAddSingleton<PlatformPipelines>();
-        services.TryAddTransient<PlatformResilienceHandler>();
 
         services.TryAddSingleton<PlatformConversations>();
         services.TryAddSingleton<IConversationPolicyFactory, ConversationPolicyFactory>();

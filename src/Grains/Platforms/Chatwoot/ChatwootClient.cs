@@ -40,7 +40,7 @@ public sealed class ChatwootClient(IHttpClientFactory httpClients)
         var uri = new Uri($"{baseUrl}/api/v1/accounts/{Uri.EscapeDataString(accountId)}/conversations/{Uri.EscapeDataString(conversationId)}/{action}");
         var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = JsonContent.Create(body, options: Snake) };
         request.Headers.TryAddWithoutValidation(TokenHeader, tenant.ApiToken ?? "");
-        request.Options.Set(PlatformResilienceHandler.TenantKey, tenant.Id);
+        request.Options.Set(PlatformResilience.TenantKey, tenant.Id);
         return SendAsync(request, cancellationToken);
     }
 

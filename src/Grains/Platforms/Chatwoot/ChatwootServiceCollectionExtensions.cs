@@ -11,7 +11,7 @@ public static class ChatwootServiceCollectionExtensions
     public static IServiceCollection AddChatwootPlatform(this IServiceCollection services)
     {
         services.AddHttpClient(ChatwootClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
-            .AddHttpMessageHandler<PlatformResilienceHandler>()
+            .AddPlatformResilience()
             .UseOutboundConnections(sp => sp.GetRequiredService<PlatformHttpOptions>().MaxConnectionsPerServer);
         services.TryAddSingleton<ChatwootClient>();
         services.TryAddSingleton<ChatwootTyping>();

@@ -32,15 +32,12 @@ public static class EngageServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlatformConversation, EngageConversation>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlatformActionSender, EngageActionSender>(sp => sp.GetRequiredService<EngageActionSender>()));
         services.TryAddSingleton(new PlatformHttpOptions());
-        services.TryAddSingleton<PlatformPipelines>();
-        services.TryAddTransient<PlatformResilienceHandler>();
-        services.TryAddTransient<EngageResilienceHandler>();
         services.TryAddTransient<EngageRateLimitHandler>();
         // Read retries outside, then the tenant's request budget per attempt, then the shared breaker and per-attempt timeout.
         services.AddHttpClient(EngageApiClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
-            .AddHttpMessageHandler<EngageResilienceHandler>()
+            .AddEngageReadRetries()
             .AddHttpMessageHandler<EngageRateLimitHandler>()
-            .AddHttpMessageHandler<PlatformResilienceHandler>()
+            .AddPlatformResilience()
             .UseOutboundConnections(sp => sp.GetRequiredService<PlatformHttpOptions>().MaxConnectionsPerServer);
         return services;
     }

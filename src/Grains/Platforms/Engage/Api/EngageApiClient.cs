@@ -139,7 +139,7 @@ public sealed class EngageApiClient
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (method != HttpMethod.Get && parameters is { Pairs.Count: > 0 }) request.Content = parameters.ToForm();
         request.Options.Set(EngageRequestTenant.Key, _requestTenant);
-        request.Options.Set(PlatformResilienceHandler.TenantKey, _tenant.Id);
+        request.Options.Set(PlatformResilience.TenantKey, _tenant.Id);
 
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
