@@ -17,6 +17,7 @@ public sealed class ConversationMetrics
         ActionsSent = meter.CreateCounter<long>("conversations.actions_sent", description: "Actions the platform accepted");
         ActionsRetried = meter.CreateCounter<long>("conversations.actions_retried", description: "Action attempts that will be retried");
         ActionsParked = meter.CreateCounter<long>("conversations.actions_parked", description: "Actions given up on and parked");
+        Handoffs = meter.CreateCounter<long>("conversations.handoffs", description: "Conversations the bot handed to humans, by tenant and reason");
         Redriven = meter.CreateCounter<long>("conversations.redriven", description: "Conversations woken by the re-drive");
         AiDuration = meter.CreateHistogram<double>("conversations.ai.duration", "ms", "AI answers, retries included, by tenant, engine and outcome (answered, failed)");
         AiFailures = meter.CreateCounter<long>("conversations.ai.failures", description: "AI calls that failed after their retries (the conversation is handed off), by tenant and engine");
@@ -34,6 +35,7 @@ public sealed class ConversationMetrics
     public Counter<long> ActionsRetried { get; }
     public Counter<long> ActionsParked { get; }
     public Counter<long> Redriven { get; }
+    public Counter<long> Handoffs { get; }
     public Histogram<double> AiDuration { get; }
     public Counter<long> AiFailures { get; }
 }

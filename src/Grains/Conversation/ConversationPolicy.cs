@@ -16,7 +16,8 @@ public sealed partial class ConversationPolicy(
     PlatformConversations platforms,
     IAiClient ai,
     TimeProvider time,
-    ILogger<ConversationPolicy> logger) : IConversationPolicy
+    ILogger<ConversationPolicy> logger,
+    ConversationMetrics? metrics = null) : IConversationPolicy
 {
     /// <summary>Supersede drops at most this many replies in a row, then answers anyway.</summary>
     public const int MaxConsecutiveSupersedes = 2;
@@ -55,7 +56,7 @@ public sealed partial class ConversationPolicy(
             ApplyOwnership(ownership, e);
             actions.AddRange(platform.BuildEventActions(scope, e));
             // No goodbye here: it would go the way of the reply that could not be delivered.
-            if (state.Mode == ConversationMode.Bot && platform.HandoffReasonFor(scope, e) is { } why) HandOff(why, platform, scope, actions, sayGoodbye: false);
+            if (state.Mode == ConversationMode.Bot && platform.HandoffReasonFor(scope, e) is { } why) HandOff(why, HandoffCause.Platform, platform, scope, actions, sayGoodbye: false);
             switch (e.Kind)
             {
                 case EventKind.CustomerMessage when !string.IsNullOrWhiteSpace(e.Text):
@@ -97,12 +98,12 @@ public sealed partial class ConversationPolicy(
     {
         if (newCustomerTexts.Any(t => HandoffKeywords.AsksForHuman(t, tenant.Handoff.Keywords)))
         {
-            HandOff("the customer asked for a human", platform, scope, actions);
+            HandOff("the customer asked for a human", HandoffCause.CustomerAsked, platform, scope, actions);
             return;
         }
         if (tenant.Handoff.MaxBotTurns > 0 && state.BotTurns >= tenant.Handoff.MaxBotTurns)
         {
-            HandOff($"the bot answered {state.BotTurns} times without resolving the conversation (Handoff:MaxBotTurns)", platform, scope, actions);
+            HandOff($"the bot answered {state.BotTurns} times without resolving the conversation (Handoff:MaxBotTurns)", HandoffCause.MaxBotTurns, platform, scope, actions);
             return;
         }
 
@@ -129,7 +130,7 @@ public sealed partial class ConversationPolicy(
             LogAiFailed(key, ex.Message);
             await typingOn;
             await TypingAsync(platform, scope, on: false, cancellationToken);
-            HandOff($"the AI could not answer ({ex.Message})", platform, scope, actions);
+            HandOff($"the AI could not answer ({ex.Message})", HandoffCause.AiFailure, platform, scope, actions);
             return;
         }
         finally
@@ -164,8 +165,8 @@ public sealed partial class ConversationPolicy(
             state.AddToTranscript(new TranscriptEntry(TranscriptRole.Bot, message.Text, now, "bot"), window);
         if (reply.Messages.Count > 0) actions.AddRange(platform.BuildReply(scope, reply));
 
-        if (reply.Handoff) HandOff(reply.HandoffReason is { Length: > 0 } r ? $"the AI asked for a human: {r}" : "the AI asked for a human", platform, scope, actions);
-        else if (reply.Messages.Count == 0) HandOff("the AI gave no answer", platform, scope, actions);
+        if (reply.Handoff) HandOff(reply.HandoffReason is { Length: > 0 } r ? $"the AI asked for a human: {r}" : "the AI asked for a human", HandoffCause.AiSignal, platform, scope, actions);
+        else if (reply.Messages.Count == 0) HandOff("the AI gave no answer", HandoffCause.AiNoAnswer, platform, scope, actions);
     }
 
     /// <summary>The events that arrived while the AI was thinking; unreadable bodies are skipped (the next turn reports them).</summary>
@@ -250,8 +251,9 @@ public sealed partial class ConversationPolicy(
         actions.AddRange(takeover);
     }
 
-    private void HandOff(string reason, IPlatformConversation platform, ConversationScope scope, List<NewOutboxMessage> actions, bool sayGoodbye = true)
+    private void HandOff(string reason, string cause, IPlatformConversation platform, ConversationScope scope, List<NewOutboxMessage> actions, bool sayGoodbye = true)
     {
+        metrics?.Handoffs.Add(1, new KeyValuePair<string, object?>("tenant", key.Tenant), new KeyValuePair<string, object?>("reason", cause));
         var summary = HandoffSummary.Build(state);
         // Handoff:Message is the bot's last public reply, before the note and the ownership change (peers say goodbye too).
         if (sayGoodbye && scope.Tenant.Handoff.Message is { } goodbye && !string.IsNullOrWhiteSpace(goodbye))

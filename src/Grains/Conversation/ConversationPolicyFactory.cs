@@ -10,7 +10,8 @@ public sealed partial class ConversationPolicyFactory(
     PlatformConversations platforms,
     IAiClient ai,
     TimeProvider time,
-    ILoggerFactory loggers) : IConversationPolicyFactory
+    ILoggerFactory loggers,
+    ConversationMetrics? metrics = null) : IConversationPolicyFactory
 {
     private readonly ILogger<ConversationPolicy> _grainLogger = loggers.CreateLogger<ConversationPolicy>();
     private readonly ILogger<ConversationPolicyFactory> _logger = loggers.CreateLogger<ConversationPolicyFactory>();
@@ -25,7 +26,7 @@ public sealed partial class ConversationPolicyFactory(
             LogUnreadableState(_logger, ex, key);
             state = new ConversationState();
         }
-        return new ConversationPolicy(key, state, tenants, platforms, ai, time, _grainLogger);
+        return new ConversationPolicy(key, state, tenants, platforms, ai, time, _grainLogger, metrics);
     }
 
     [LoggerMessage(LogLevel.Error, "Committed state of {Key} is unreadable; starting from an empty state.")]

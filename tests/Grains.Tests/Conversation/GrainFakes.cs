@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Text;
 using Conversations.Grains.Ai;
 using Conversations.Grains.Conversation;
@@ -67,17 +68,17 @@ public sealed class GrainHarness
     private int _eventId;
     private ReadOnlyMemory<byte> _state = ReadOnlyMemory<byte>.Empty;
 
-    public GrainHarness(Action<TenantOptions>? configure = null)
+    public GrainHarness(Action<TenantOptions>? configure = null, ConversationMetrics? metrics = null)
     {
         Tenant = new TenantOptions { Id = "acme", Platform = PlatformKind.Chatwoot, UrlToken = "t" };
         configure?.Invoke(Tenant);
-        Factory = new ConversationPolicyFactory(new TenantCatalog([Tenant]), new PlatformConversations([Platform], []), Ai, Time, NullLoggerFactory.Instance);
+        Factory = new ConversationPolicyFactory(new TenantCatalog([Tenant]), new PlatformConversations([Platform], []), Ai, Time, NullLoggerFactory.Instance, metrics);
     }
 
     public TenantOptions Tenant { get; }
     public RecordingPlatform Platform { get; } = new();
     public ScriptedAi Ai { get; } = new();
-    public ManualTimeProvider Time { get; } = new(T0);
+    public FakeTimeProvider Time { get; } = new(T0);
     public ConversationPolicyFactory Factory { get; }
     public ConversationKey Key { get; } = new("acme", "7:87");
     public DateTimeOffset Clock { get; private set; } = T0;
