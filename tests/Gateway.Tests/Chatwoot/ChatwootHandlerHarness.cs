@@ -23,7 +23,7 @@ public sealed class ChatwootHandlerHarness
     {
         Tenant = new TenantOptions { Id = "acme", Platform = PlatformKind.Chatwoot, WebhookSecret = Secret, BaseUrl = "http://127.0.0.1:1" };
         configure?.Invoke(Tenant);
-        Store = new MemoryConversationStore(Options.Create(new StoreOptions()), new ManualTimeProvider(Now));
+        Store = new MemoryConversationStore(Options.Create(new StoreOptions()), new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Now));
         Handler = new ChatwootWebhookHandler(new ChatwootInboxAccounts(Store), NullLogger<ChatwootWebhookHandler>.Instance);
     }
 

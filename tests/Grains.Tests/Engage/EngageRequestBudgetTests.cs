@@ -1,3 +1,4 @@
+using Conversations.TestSupport.Time;
 using Conversations.Grains.Platforms.Engage.Http;
 using Conversations.TestSupport.Engage;
 
@@ -8,7 +9,7 @@ public sealed class EngageRequestBudgetTests
     [Fact]
     public async Task The_burst_is_free_and_the_next_request_waits_for_a_refill()
     {
-        var clock = new ManualTimerClock();
+        var clock = new TimerCountingTimeProvider();
         var budget = new EngageRequestBudget(450, clock);
         Assert.Equal(15, budget.Burst);
         for (var i = 0; i < budget.Burst; i++) Assert.True(budget.AcquireAsync(CancellationToken.None).IsCompletedSuccessfully);
@@ -25,7 +26,7 @@ public sealed class EngageRequestBudgetTests
     [Fact]
     public async Task No_sixty_second_window_starts_more_than_the_budget_and_queued_requests_all_get_through()
     {
-        var clock = new ManualTimerClock();
+        var clock = new TimerCountingTimeProvider();
         var budget = new EngageRequestBudget(450, clock);
         var start = clock.GetUtcNow();
         var grants = new List<DateTimeOffset>();
@@ -59,7 +60,7 @@ public sealed class EngageRequestBudgetTests
     [Fact]
     public async Task A_cancelled_wait_gives_its_slot_back()
     {
-        var clock = new ManualTimerClock();
+        var clock = new TimerCountingTimeProvider();
         var budget = new EngageRequestBudget(60, clock); // burst 2, then one per ~1.03 s
         await budget.AcquireAsync(CancellationToken.None);
         await budget.AcquireAsync(CancellationToken.None);
@@ -78,7 +79,7 @@ public sealed class EngageRequestBudgetTests
     [Fact]
     public async Task A_silo_spends_only_its_share_of_the_tenant_budget_and_follows_it_as_shards_move()
     {
-        var clock = new ManualTimerClock();
+        var clock = new TimerCountingTimeProvider();
         var share = new SettableShare { Fraction = 0.5 };
         var budget = new EngageRequestBudget(450, clock, share);
         Assert.Equal(225, budget.RequestsPerMinute);
@@ -96,7 +97,7 @@ public sealed class EngageRequestBudgetTests
     [Fact]
     public async Task When_the_share_changes_queued_requests_keep_their_slots_and_new_ones_line_up_behind_them()
     {
-        var clock = new ManualTimerClock();
+        var clock = new TimerCountingTimeProvider();
         var share = new SettableShare { Fraction = 0.25 }; // 112/min: burst 3, then one slot every ~0.55 s
         var budget = new EngageRequestBudget(450, clock, share);
         var grants = new List<(string Name, DateTimeOffset At)>();
@@ -125,7 +126,7 @@ public sealed class EngageRequestBudgetTests
     }
 
     /// <summary>Queues more requests than a minute allows, counts the grants in one minute, then drains the rest.</summary>
-    private static async Task<int> GrantedInAMinuteAsync(EngageRequestBudget budget, ManualTimerClock clock)
+    private static async Task<int> GrantedInAMinuteAsync(EngageRequestBudget budget, TimerCountingTimeProvider clock)
     {
         await AdvanceAsync(clock, [], TimeSpan.FromMinutes(1)); // idle: the bucket refills to its burst
         var granted = 0;
@@ -141,7 +142,7 @@ public sealed class EngageRequestBudgetTests
     }
 
     /// <summary>Moves the clock in 50 ms steps, letting released waiters run between steps.</summary>
-    private static async Task AdvanceAsync(ManualTimerClock clock, List<Task> waiters, TimeSpan period)
+    private static async Task AdvanceAsync(TimerCountingTimeProvider clock, List<Task> waiters, TimeSpan period)
     {
         for (var elapsed = TimeSpan.Zero; elapsed < period; elapsed += TimeSpan.FromMilliseconds(50))
         {
