@@ -58,6 +58,13 @@ public static class OrleansSilo
         // The dashboard is an admin page: it exists only with an admin token (it also costs statistics collection).
         if (!string.IsNullOrEmpty(configuration["Conversations:Admin:Token"])) silo.AddDashboard();
 
+        // Kubernetes (deploy/kubernetes/): off unless Orleans:Kubernetes:Enabled=true, since outside a
+        // cluster it fails to start. Orleans' Kubernetes hosting takes the silo name, advertised address
+        // and cluster/service ids from the pod (POD_NAME, POD_IP, ORLEANS_CLUSTER_ID, ORLEANS_SERVICE_ID;
+        // POD_NAMESPACE is required) and keeps pods and membership in step (a silo whose pod is gone is
+        // declared dead). It complements the ADO.NET membership above; it does not replace it.
+        if (configuration.GetValue<bool>("Orleans:Kubernetes:Enabled")) silo.UseKubernetesHosting();
+
         silo.Configure<ClusterMembershipOptions>(ShippedMembershipDefaults);
         // Operators may tune any membership option (Orleans:Membership:ProbeTimeout=00:00:05, ...).
         silo.Services.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
