@@ -74,4 +74,65 @@ public sealed class SiloProcessTests
         Assert.DoesNotContain("never-logged", output);
         await silo.TerminateAsync();
     }
+
+    [Theory]
+    [InlineData("Platform", "Chatwot", "Conversations:Tenants:0:Platform")]
+    [InlineData("Ai:Kind", "GPT", "Conversations:Tenants:0:Ai:Kind")]
+    public async Task An_unknown_enum_value_stops_the_start_with_exit_2_and_one_line_naming_the_key(string setting, string value, string key)
+    {
+        var args = new List<string> { "--Conversations:Tenants:0:Id=acme", "--Conversations:Tenants:0:UrlToken=t" };
+        args.Add(setting == "Platform" ? $"--Conversations:Tenants:0:Platform={value}" : "--Conversations:Tenants:0:Platform=Chatwoot");
+        if (setting != "Platform") args.Add($"--Conversations:Tenants:0:{setting}={value}");
+        using var silo = ServiceProcess.StartSilo([.. args]);
+
+        await AssertStopsWithOneLineAsync(silo, key, value);
+    }
+
+    [Fact]
+    public async Task An_unusable_connection_string_stops_the_start_with_exit_2_and_one_line_naming_the_key()
+    {
+        using var silo = ServiceProcess.StartSilo("--Conversations:Store:Provider=Postgres", "--Conversations:Store:ConnectionString=garbage;;==");
+
+        await AssertStopsWithOneLineAsync(silo, "Conversations:Store:ConnectionString", "not a valid");
+    }
+
+    [Fact]
+    public async Task An_unreachable_database_stops_the_start_with_exit_2_and_one_line_naming_the_key_and_the_host()
+    {
+        using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop(); // nothing listens there now
+
+        using var silo = ServiceProcess.StartSilo("--Conversations:Store:Provider=Postgres", $"--Conversations:Store:ConnectionString=Host=127.0.0.1;Port={port};Username=x;Database=y;Timeout=3");
+
+        await AssertStopsWithOneLineAsync(silo, "Conversations:Store:ConnectionString", $"127.0.0.1:{port}");
+    }
+
+    [Theory]
+    [InlineData("http")]
+    [InlineData("orleans")]
+    public async Task A_busy_port_stops_the_start_with_one_line(string which)
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+
+        using var silo = which == "http"
+            ? ServiceProcess.Start("silo", "Silo", ["--urls", $"http://127.0.0.1:{port}"])
+            : ServiceProcess.Start("silo", "Silo", [$"--Orleans:Endpoints:SiloPort={port}", $"--Orleans:Endpoints:GatewayPort={Conversations.TestSupport.Network.OrleansTestPorts.Next()}"]);
+
+        await AssertStopsWithOneLineAsync(silo, which == "http" ? $"http://127.0.0.1:{port}" : "Orleans:Endpoints:SiloPort", "already in use");
+    }
+
+    private static async Task AssertStopsWithOneLineAsync(ServiceProcess silo, string key, string detail)
+    {
+        var exit = await silo.WaitForExitAsync(StartTimeout);
+        var output = silo.Output;
+        Assert.True(exit is not null, $"The silo kept running:\n{output}");
+        Assert.True(exit == 2, $"exit {exit}:\n{output}");
+        var line = Assert.Single(output.Split('\n'), l => l.Contains(key, StringComparison.Ordinal));
+        Assert.Contains(detail, line);
+        Assert.DoesNotContain("   at ", output); // no stack trace at the default log level
+    }
 }

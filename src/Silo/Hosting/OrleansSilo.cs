@@ -30,6 +30,12 @@ public static class OrleansSilo
         var siloPort = Port(configuration, "Orleans:Endpoints:SiloPort", DefaultSiloPort);
         var gatewayPort = Port(configuration, "Orleans:Endpoints:GatewayPort", DefaultGatewayPort);
         var advertised = configuration["Orleans:Endpoints:AdvertisedIPAddress"];
+        var listenOn = store.IsPostgres ? IPAddress.Any : IPAddress.Loopback;
+        Conversations.Gateway.Hosting.BusyPorts.ThrowIfAnyBusy(
+        [
+            ("Orleans:Endpoints:SiloPort", new IPEndPoint(listenOn, siloPort)),
+            ("Orleans:Endpoints:GatewayPort", new IPEndPoint(listenOn, gatewayPort)),
+        ]);
 
         if (store.IsPostgres)
         {
