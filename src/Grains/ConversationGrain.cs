@@ -119,9 +119,25 @@ public sealed partial class ConversationGrain(
         _dirty = false;
         metrics.Turns.Add(1);
         metrics.Events.Add(events.Count);
+        if (result.Summary is { } summary) await UpsertDirectoryAsync(summary);
 
         if (result.Actions.Count > 0) await SendDueAsync();
         return events.Count >= max;
+    }
+
+    /// <summary>The admin list's entry for this conversation: best effort, a failure is logged and the turn goes on.</summary>
+    private async Task UpsertDirectoryAsync(ConversationSummary summary)
+    {
+        try
+        {
+            var now = time.GetUtcNow();
+            await store.UpsertDirectoryAsync(new ConversationDirectoryEntry(
+                _key.Tenant, _key.ConversationId, summary.Mode, summary.HandoffReason, summary.LastActivityAt ?? now, now), CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            LogDirectoryFailed(ex, _key);
+        }
     }
 
     /// <summary>Events that arrived after the running turn's own: the next turn's. The inbox says what is really there.</summary>
@@ -243,6 +259,9 @@ public sealed partial class ConversationGrain(
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Action {ActionId} ({Kind}) of {Key} failed (attempt {Attempt}); retrying in {Delay}: {Error}")]
     private partial void LogRetrying(ConversationKey key, long actionId, string kind, int attempt, TimeSpan delay, string? error);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Directory entry of {Key} was not written; the admin list shows it as it was")]
+    private partial void LogDirectoryFailed(Exception exception, ConversationKey key);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Action {ActionId} ({Kind}) of {Key} parked after {Attempt} attempts: {Error}")]
     private partial void LogParked(ConversationKey key, long actionId, string kind, int attempt, string error);

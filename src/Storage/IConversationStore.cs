@@ -46,6 +46,18 @@ public interface IConversationStore
     /// <summary>The parked actions of one conversation, oldest first (admin).</summary>
     ValueTask<IReadOnlyList<OutboxMessage>> ReadParkedAsync(ConversationKey key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Records (or replaces) the conversation's directory entry: what the admin list shows and filters
+    /// on without waking grains. Written best effort by the grain after each committed turn.
+    /// </summary>
+    ValueTask UpsertDirectoryAsync(ConversationDirectoryEntry entry, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Directory entries matching <paramref name="filter"/>, most recent activity first (ties by tenant,
+    /// then conversation id), one page of them, with the number of entries that match in all.
+    /// </summary>
+    ValueTask<ConversationDirectoryPage> ListConversationsAsync(ConversationDirectoryFilter filter, CancellationToken cancellationToken);
+
     /// <summary>A small durable key/value map per tenant (Chatwoot inbox → account, cached identities...).</summary>
     ValueTask SetValueAsync(string tenant, string name, string value, CancellationToken cancellationToken);
     ValueTask<string?> GetValueAsync(string tenant, string name, CancellationToken cancellationToken);
@@ -61,3 +73,33 @@ public interface IConversationStore
 public readonly record struct AppendResult(int Appended, int Duplicates, long LastSequence = 0);
 
 public sealed record ParkedAction(ConversationKey Key, OutboxMessage Message);
+
+/// <summary>
+/// One conversation as the admin list shows it: who answers it (<see cref="Mode"/>: bot, human,
+/// resolved), why it was last handed off, its last activity (platform time) and when this entry was written.
+/// </summary>
+public sealed record ConversationDirectoryEntry(
+    string Tenant,
+    string ConversationId,
+    string? Mode,
+    string? HandoffReason,
+    DateTimeOffset LastActivityAt,
+    DateTimeOffset UpdatedAt)
+{
+    public ConversationKey Key => new(Tenant, ConversationId);
+}
+
+/// <summary>What to list: every given criterion must match (null: any). <see cref="Page"/> counts from 1.</summary>
+public sealed record ConversationDirectoryFilter(
+    string? Tenant = null,
+    string? Mode = null,
+    string? HandoffReason = null,
+    DateTimeOffset? ActiveSince = null,
+    int Page = 1,
+    int PageSize = 50)
+{
+    public int Offset => (Math.Max(Page, 1) - 1) * Math.Max(PageSize, 1);
+}
+
+/// <summary>One page of the directory and the number of entries matching the filter in all.</summary>
+public sealed record ConversationDirectoryPage(IReadOnlyList<ConversationDirectoryEntry> Entries, int Total);

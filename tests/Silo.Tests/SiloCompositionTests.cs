@@ -51,6 +51,33 @@ public sealed class SiloCompositionTests
     }
 
     [Fact]
+    public async Task A_webhooks_conversation_appears_in_the_admin_conversation_list_and_the_tenant_count()
+    {
+        await using var silo = await InProcessSilo.StartAsync();
+
+        using var webhook = await silo.Http.PostAsJsonAsync("/webhooks/chatwoot/acme", new { conversation = "1:2", id = "m1" });
+        Assert.Equal(HttpStatusCode.OK, webhook.StatusCode);
+        await WaitUntilAsync(() => silo.Sender.Sent.Any(s => s.Key == Key), "the turn's action to be sent");
+
+        // The grain writes the directory entry right after the turn's state, before it sends.
+        using var list = await silo.Http.GetAsync("/admin/conversations?tenant=acme&mode=bot");
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        using var body = JsonDocument.Parse(await list.Content.ReadAsStringAsync());
+        Assert.Equal(1, body.RootElement.GetProperty("total").GetInt32());
+        var entry = Assert.Single(body.RootElement.GetProperty("conversations").EnumerateArray());
+        Assert.Equal(("acme", "1:2", "bot"), (entry.GetProperty("tenant").GetString(), entry.GetProperty("conversationId").GetString(), entry.GetProperty("mode").GetString()));
+
+        using var human = await silo.Http.GetAsync("/admin/conversations?mode=human");
+        using var humanBody = JsonDocument.Parse(await human.Content.ReadAsStringAsync());
+        Assert.Equal(0, humanBody.RootElement.GetProperty("total").GetInt32());
+
+        using var tenants = await silo.Http.GetAsync("/admin/tenants");
+        using var tenantsBody = JsonDocument.Parse(await tenants.Content.ReadAsStringAsync());
+        var tenant = Assert.Single(tenantsBody.RootElement.EnumerateArray());
+        Assert.Equal(("acme", "Chatwoot", 1), (tenant.GetProperty("id").GetString(), tenant.GetProperty("platform").GetString(), tenant.GetProperty("conversations").GetInt32()));
+    }
+
+    [Fact]
     public async Task Stopping_refuses_new_webhooks_and_finishes_the_turn_in_flight_and_its_sends()
     {
         var silo = await InProcessSilo.StartAsync();

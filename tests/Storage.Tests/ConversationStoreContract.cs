@@ -477,6 +477,80 @@ public abstract class ConversationStoreContract
         Assert.Equal((key, 7L, "first"), (all.Key, all.Message.Id, Text(all.Message.Payload)));
     }
 
+    // ---- conversation directory ---------------------------------------------------------------
+
+    private static readonly DateTimeOffset T0 = new(2026, 11, 30, 9, 0, 0, TimeSpan.Zero);
+
+    private static ConversationDirectoryEntry Entry(ConversationKey key, string? mode, string? reason, int minutes) =>
+        new(key.Tenant, key.ConversationId, mode, reason, T0.AddMinutes(minutes), T0.AddMinutes(minutes).AddSeconds(1));
+
+    [Fact]
+    public async Task Directory_lists_newest_activity_first_with_the_total_and_pages()
+    {
+        var store = await CreateStoreAsync();
+        var tenant = "dir-" + Guid.NewGuid().ToString("N")[..8];
+        var keys = Enumerable.Range(0, 5).Select(_ => NewKey(tenant)).ToList();
+        for (var i = 0; i < keys.Count; i++) await store.UpsertDirectoryAsync(Entry(keys[i], "bot", null, i), None);
+
+        var first = await store.ListConversationsAsync(new ConversationDirectoryFilter(Tenant: tenant, Page: 1, PageSize: 2), None);
+        var second = await store.ListConversationsAsync(new ConversationDirectoryFilter(Tenant: tenant, Page: 2, PageSize: 2), None);
+        var third = await store.ListConversationsAsync(new ConversationDirectoryFilter(Tenant: tenant, Page: 3, PageSize: 2), None);
+        var beyond = await store.ListConversationsAsync(new ConversationDirectoryFilter(Tenant: tenant, Page: 4, PageSize: 2), None);
+
+        Assert.Equal([keys[4], keys[3]], first.Entries.Select(e => e.Key));
+        Assert.Equal([keys[2], keys[1]], second.Entries.Select(e => e.Key));
+        Assert.Equal([keys[0]], third.Entries.Select(e => e.Key));
+        Assert.Empty(beyond.Entries);
+        Assert.All([first, second, third, beyond], p => Assert.Equal(5, p.Total));
+        var top = first.Entries[0];
+        Assert.Equal(("bot", (string?)null, T0.AddMinutes(4), T0.AddMinutes(4).AddSeconds(1)), (top.Mode, top.HandoffReason, top.LastActivityAt, top.UpdatedAt));
+        Assert.Equal(0, (await store.ListConversationsAsync(new ConversationDirectoryFilter(Tenant: tenant + "-none"), None)).Total);
+    }
+
+    [Fact]
+    public async Task Directory_upsert_replaces_the_entry_of_the_conversation()
+    {
+        var store = await CreateStoreAsync();
+        var key = NewKey("dir-" + Guid.NewGuid().ToString("N")[..8]);
+
+        await store.UpsertDirectoryAsync(Entry(key, "bot", null, 1), None);
+        await store.UpsertDirectoryAsync(Entry(key, "human", "customer_asked", 2), None);
+
+        var page = await store.ListConversationsAsync(new ConversationDirectoryFilter(Tenant: key.Tenant), None);
+        var entry = Assert.Single(page.Entries);
+        Assert.Equal((key, "human", "customer_asked", T0.AddMinutes(2)), (entry.Key, entry.Mode, entry.HandoffReason, entry.LastActivityAt));
+        Assert.Equal(1, page.Total);
+    }
+
+    [Fact]
+    public async Task Directory_filters_by_tenant_mode_reason_and_activity_together()
+    {
+        var store = await CreateStoreAsync();
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var (acme, globex) = ("acme-" + suffix, "globex-" + suffix);
+        var botOld = NewKey(acme);
+        var humanAsked = NewKey(acme);
+        var humanTurns = NewKey(acme);
+        var resolved = NewKey(acme);
+        var otherTenant = NewKey(globex);
+        await store.UpsertDirectoryAsync(Entry(botOld, "bot", null, 0), None);
+        await store.UpsertDirectoryAsync(Entry(humanAsked, "human", "customer_asked", 10), None);
+        await store.UpsertDirectoryAsync(Entry(humanTurns, "human", "max_bot_turns", 20), None);
+        await store.UpsertDirectoryAsync(Entry(resolved, "resolved", "customer_asked", 30), None);
+        await store.UpsertDirectoryAsync(Entry(otherTenant, "human", "customer_asked", 40), None);
+
+        async Task<ConversationKey[]> List(ConversationDirectoryFilter filter) =>
+            [.. (await store.ListConversationsAsync(filter, None)).Entries.Select(e => e.Key).Where(k => k.Tenant == acme || k.Tenant == globex)];
+
+        Assert.Equal([resolved, humanTurns, humanAsked, botOld], await List(new(Tenant: acme)));
+        Assert.Equal([humanTurns, humanAsked], await List(new(Tenant: acme, Mode: "human")));
+        Assert.Equal([otherTenant, humanAsked], await List(new(Mode: "human", HandoffReason: "customer_asked", ActiveSince: T0.AddMinutes(5))));
+        Assert.Equal([resolved, humanAsked], await List(new(Tenant: acme, HandoffReason: "customer_asked")));
+        Assert.Equal([resolved, humanTurns], await List(new(Tenant: acme, ActiveSince: T0.AddMinutes(20))));
+        Assert.Equal(2, (await store.ListConversationsAsync(new(Tenant: acme, ActiveSince: T0.AddMinutes(20)), None)).Total);
+        Assert.Empty(await List(new(Tenant: globex, Mode: "bot")));
+    }
+
     // ---- values, ping -------------------------------------------------------------------------
 
     [Fact]

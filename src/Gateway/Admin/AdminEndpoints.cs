@@ -7,10 +7,15 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Conversations.Gateway.Admin;
 
-/// <summary>Read-only operator endpoints under /admin, behind the admin token.</summary>
+/// <summary>Operator endpoints under /admin, behind the admin token.</summary>
 internal static class AdminEndpoints
 {
     private const int MaxParked = 1000;
+    private const int MaxPageSize = 200;
+    private static readonly string[] Modes = ["bot", "human", "resolved"];
+
+    private static IResult BadRequest(string reason) =>
+        TypedResults.Json(new ErrorResponse(reason), GatewayJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status400BadRequest);
 
     private static IResult NotFound(string reason) =>
         TypedResults.Json(new ErrorResponse(reason), GatewayJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status404NotFound);
@@ -18,6 +23,26 @@ internal static class AdminEndpoints
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         var admin = endpoints.MapGroup("/admin").AddEndpointFilter<AdminTokenFilter>();
+
+        admin.MapGet("/tenants", async Task<IResult> (TenantCatalog tenants, IConversationStore store, CancellationToken cancellationToken) =>
+        {
+            var views = new List<TenantView>();
+            foreach (var tenant in tenants.All.OrderBy(t => t.Id, StringComparer.Ordinal))
+            {
+                var count = (await store.ListConversationsAsync(new ConversationDirectoryFilter(Tenant: tenant.Id, PageSize: 1), cancellationToken)).Total;
+                views.Add(new TenantView(tenant.Id, tenant.Platform.ToString(), tenant.Ai.Kind.ToString(), count));
+            }
+            return TypedResults.Json<IReadOnlyList<TenantView>>(views, GatewayJsonContext.Default.IReadOnlyListTenantView);
+        });
+
+        admin.MapGet("/conversations", async Task<IResult> (HttpRequest request, IConversationStore store, CancellationToken cancellationToken) =>
+        {
+            var (filter, error) = ParseListFilter(request.Query);
+            if (filter is null) return BadRequest(error!);
+            var page = await store.ListConversationsAsync(filter, cancellationToken);
+            return TypedResults.Json(new ConversationListView(filter.Page, filter.PageSize, page.Total, [.. page.Entries.Select(ConversationListEntryView.From)]),
+                GatewayJsonContext.Default.ConversationListView);
+        });
 
         // Chatwoot ids contain ':' ({accountId}:{displayId}); a route segment carries it as is.
         admin.MapGet("/conversations/{tenant}/{conversationId}", async Task<IResult> (
@@ -51,5 +76,28 @@ internal static class AdminEndpoints
             IReadOnlyList<ParkedActionView> views = [.. parked.Select(ParkedActionView.From)];
             return TypedResults.Json(views, GatewayJsonContext.Default.IReadOnlyListParkedActionView);
         });
+    }
+
+    /// <summary>tenant, mode (bot, human, resolved), reason, since (ISO 8601), page (from 1), pageSize (1..200); the first bad one is named.</summary>
+    internal static (ConversationDirectoryFilter? Filter, string? Error) ParseListFilter(IQueryCollection query)
+    {
+        static string? Value(IQueryCollection query, string name) => query[name].ToString() is { Length: > 0 } value ? value : null;
+
+        var mode = Value(query, "mode");
+        if (mode is not null && !Modes.Contains(mode, StringComparer.Ordinal)) return (null, "mode must be bot, human or resolved");
+        DateTimeOffset? since = null;
+        if (Value(query, "since") is { } rawSince)
+        {
+            if (!DateTimeOffset.TryParse(rawSince, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed))
+                return (null, "since must be an ISO 8601 date and time");
+            since = parsed;
+        }
+        var page = 1;
+        if (Value(query, "page") is { } rawPage && (!int.TryParse(rawPage, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out page) || page is < 1 or > 1_000_000))
+            return (null, "page must be an integer from 1");
+        var pageSize = 50;
+        if (Value(query, "pageSize") is { } rawSize && (!int.TryParse(rawSize, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxPageSize))
+            return (null, $"pageSize must be an integer between 1 and {MaxPageSize}");
+        return (new ConversationDirectoryFilter(Value(query, "tenant"), mode, Value(query, "reason"), since, page, pageSize), null);
     }
 }

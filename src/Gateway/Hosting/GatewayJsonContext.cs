@@ -13,6 +13,8 @@ namespace Conversations.Gateway.Hosting;
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ConversationView))]
 [JsonSerializable(typeof(IReadOnlyList<ParkedActionView>))]
+[JsonSerializable(typeof(IReadOnlyList<TenantView>))]
+[JsonSerializable(typeof(ConversationListView))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext;
 
 /// <summary>The body of every error answer: a short reason, never request content.</summary>

@@ -90,7 +90,8 @@ public sealed partial class ConversationPolicy(
         else if (state.Mode == ConversationMode.Human && assistWanted && policy.Assist)
             await AssistAsync(tenant, platform, scope, actions, cancellationToken);
 
-        return new TurnResult(ConversationStateJson.Serialize(state), actions);
+        return new TurnResult(ConversationStateJson.Serialize(state), actions,
+            new ConversationSummary(state.Mode.ToString().ToLowerInvariant(), state.LastHandoffCause, state.LastEventAt));
     }
 
     private async ValueTask DecideBotTurnAsync(TurnContext turn, TenantOptions tenant, IPlatformConversation platform, PlatformPolicy policy,
@@ -266,6 +267,7 @@ public sealed partial class ConversationPolicy(
         state.AwaitingReply = false;
         state.AwaitingHumanConfirmation = true;
         state.LastHandoffReason = reason;
+        state.LastHandoffCause = cause;
         state.LastHandoffAt = time.GetUtcNow();
         LogHandoff(key, reason);
         actions.AddRange(platform.BuildHandoff(scope, new HandoffRequest(reason, summary)));

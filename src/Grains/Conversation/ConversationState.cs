@@ -52,6 +52,9 @@ public sealed class ConversationState
     public DateTimeOffset? EpisodeStartedAt { get; set; }
 
     public string? LastHandoffReason { get; set; }
+
+    /// <summary>The last handoff's bounded cause (<see cref="HandoffCause"/>): what the admin list filters on.</summary>
+    public string? LastHandoffCause { get; set; }
     public DateTimeOffset? LastHandoffAt { get; set; }
 
     public string? LastEventId { get; set; }

@@ -34,8 +34,18 @@ public sealed class TurnContext(
     public ValueTask<IReadOnlyList<InboxMessage>> ReadNewerEventsAsync(CancellationToken cancellationToken) => readNewerEvents(cancellationToken);
 }
 
-/// <summary>The outcome of a turn: the state to commit (null keeps the current one) and the actions to send, in order.</summary>
-public sealed record TurnResult(ReadOnlyMemory<byte>? NewState, IReadOnlyList<NewOutboxMessage> Actions)
+/// <summary>
+/// The outcome of a turn: the state to commit (null keeps the current one) and the actions to send, in
+/// order. <see cref="Summary"/>, when the policy gives one, becomes the conversation's directory entry
+/// (the admin list); null leaves the entry as it was.
+/// </summary>
+public sealed record TurnResult(ReadOnlyMemory<byte>? NewState, IReadOnlyList<NewOutboxMessage> Actions, ConversationSummary? Summary = null)
 {
     public static readonly TurnResult Unchanged = new(null, []);
 }
+
+/// <summary>
+/// What the admin list shows of a conversation: <see cref="Mode"/> (bot, human, resolved), the last
+/// handoff's bounded cause (<see cref="HandoffCause"/>: customer_asked, max_bot_turns...), and the platform time of its last event (null: the grain uses the commit time).
+/// </summary>
+public sealed record ConversationSummary(string Mode, string? HandoffReason, DateTimeOffset? LastActivityAt);

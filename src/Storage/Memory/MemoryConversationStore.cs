@@ -14,6 +14,7 @@ public sealed class MemoryConversationStore : IConversationStore
     private readonly ConcurrentDictionary<ConversationKey, byte> _withUnconsumed = new();
     private readonly ConcurrentQueue<ParkedAction> _parked = new();
     private readonly ConcurrentDictionary<(string Tenant, string Name), string> _values = new();
+    private readonly ConcurrentDictionary<ConversationKey, ConversationDirectoryEntry> _directory = new();
     private readonly DedupeExpiry _dedupeExpiry;
     private readonly TimeProvider _time;
 
@@ -125,6 +126,27 @@ public sealed class MemoryConversationStore : IConversationStore
     {
         if (!_conversations.TryGetValue(key, out var conversation)) return ValueTask.FromResult<IReadOnlyList<OutboxMessage>>([]);
         lock (conversation) return ValueTask.FromResult<IReadOnlyList<OutboxMessage>>([.. conversation.Parked]);
+    }
+
+    public ValueTask UpsertDirectoryAsync(ConversationDirectoryEntry entry, CancellationToken cancellationToken)
+    {
+        _directory[entry.Key] = entry;
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<ConversationDirectoryPage> ListConversationsAsync(ConversationDirectoryFilter filter, CancellationToken cancellationToken)
+    {
+        var matching = _directory.Values
+            .Where(e => (filter.Tenant is null || e.Tenant == filter.Tenant)
+                && (filter.Mode is null || e.Mode == filter.Mode)
+                && (filter.HandoffReason is null || e.HandoffReason == filter.HandoffReason)
+                && (filter.ActiveSince is not { } since || e.LastActivityAt >= since))
+            .OrderByDescending(e => e.LastActivityAt)
+            .ThenBy(e => e.Tenant, StringComparer.Ordinal)
+            .ThenBy(e => e.ConversationId, StringComparer.Ordinal)
+            .ToList();
+        IReadOnlyList<ConversationDirectoryEntry> page = [.. matching.Skip(filter.Offset).Take(Math.Max(filter.PageSize, 1))];
+        return ValueTask.FromResult(new ConversationDirectoryPage(page, matching.Count));
     }
 
     public ValueTask SetValueAsync(string tenant, string name, string value, CancellationToken cancellationToken)

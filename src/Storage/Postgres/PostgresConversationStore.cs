@@ -99,6 +99,41 @@ public sealed class PostgresConversationStore(NpgsqlDataSource dataSource, Inbox
         return parked;
     }
 
+    public async ValueTask UpsertDirectoryAsync(ConversationDirectoryEntry entry, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(StoreSql.UpsertDirectory);
+        command.Parameters.Add(Text(entry.Tenant));
+        command.Parameters.Add(Text(entry.ConversationId));
+        command.Parameters.Add(NullableText(entry.Mode));
+        command.Parameters.Add(NullableText(entry.HandoffReason));
+        command.Parameters.Add(Timestamp(entry.LastActivityAt));
+        command.Parameters.Add(Timestamp(entry.UpdatedAt));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async ValueTask<ConversationDirectoryPage> ListConversationsAsync(ConversationDirectoryFilter filter, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(StoreSql.ListConversations);
+        command.Parameters.Add(NullableText(filter.Tenant));
+        command.Parameters.Add(NullableText(filter.Mode));
+        command.Parameters.Add(NullableText(filter.HandoffReason));
+        command.Parameters.Add(new NpgsqlParameter { Value = filter.ActiveSince is { } since ? since.ToUniversalTime() : DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(Int(Math.Max(filter.PageSize, 1)));
+        command.Parameters.Add(Int(filter.Offset));
+        var entries = new List<ConversationDirectoryEntry>();
+        var total = 0;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            total = reader.GetInt32(0);
+            if (reader.IsDBNull(1)) continue;
+            entries.Add(new ConversationDirectoryEntry(reader.GetString(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6)));
+        }
+        return new ConversationDirectoryPage(entries, total);
+    }
+
     public async ValueTask SetValueAsync(string tenant, string name, string value, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(StoreSql.SetValue);
@@ -161,6 +196,8 @@ public sealed class PostgresConversationStore(NpgsqlDataSource dataSource, Inbox
         reader.IsDBNull(offset + 5) ? null : reader.GetString(offset + 5));
 
     private static NpgsqlParameter Text(string value) => new() { Value = value, NpgsqlDbType = NpgsqlDbType.Text };
+    private static NpgsqlParameter NullableText(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+    private static NpgsqlParameter Timestamp(DateTimeOffset value) => new() { Value = value.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz };
     private static NpgsqlParameter Int(int value) => new() { Value = value, NpgsqlDbType = NpgsqlDbType.Integer };
     private static NpgsqlParameter Long(long value) => new() { Value = value, NpgsqlDbType = NpgsqlDbType.Bigint };
 }

@@ -81,6 +81,27 @@ internal static class StoreSql
         select {ParkedColumns} from parked_action where tenant = $1 and conversation_id = $2 order by action_id
         """;
 
+    // $1 tenant, $2 conversation, $3 mode, $4 handoff reason, $5 last activity, $6 updated.
+    public const string UpsertDirectory = """
+        insert into conversation_directory (tenant, conversation_id, mode, handoff_reason, last_activity_at, updated_at)
+        values ($1, $2, $3, $4, $5, $6)
+        on conflict (tenant, conversation_id) do update set mode = excluded.mode, handoff_reason = excluded.handoff_reason,
+          last_activity_at = excluded.last_activity_at, updated_at = excluded.updated_at
+        """;
+
+    // $1 tenant, $2 mode, $3 reason, $4 active since (each null: any), $5 page size, $6 offset. One row
+    // per entry of the page, each with the total; a single row of nulls and the total when the page is empty.
+    public const string ListConversations = """
+        with f as (
+          select tenant, conversation_id, mode, handoff_reason, last_activity_at, updated_at from conversation_directory
+          where ($1::text is null or tenant = $1) and ($2::text is null or mode = $2)
+            and ($3::text is null or handoff_reason = $3) and ($4::timestamptz is null or last_activity_at >= $4))
+        select t.total, p.tenant, p.conversation_id, p.mode, p.handoff_reason, p.last_activity_at, p.updated_at
+        from (select count(*)::int as total from f) t
+        left join lateral (select * from f order by last_activity_at desc, tenant, conversation_id limit $5 offset $6) p on true
+        order by p.last_activity_at desc, p.tenant, p.conversation_id
+        """;
+
     public const string SetValue = """
         insert into tenant_value (tenant, name, value) values ($1, $2, $3)
         on conflict (tenant, name) do update set value = excluded.value

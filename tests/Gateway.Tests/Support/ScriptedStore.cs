@@ -89,6 +89,36 @@ public sealed class ScriptedStore : IConversationStore
     public ValueTask<IReadOnlyList<OutboxMessage>> ReadParkedAsync(ConversationKey key, CancellationToken cancellationToken) =>
         ValueTask.FromResult<IReadOnlyList<OutboxMessage>>([.. Parked.Where(p => p.Key == key).Select(p => p.Message)]);
 
+    /// <summary>The directory the admin list reads; tests fill it directly or through <see cref="UpsertDirectoryAsync"/>.</summary>
+    public List<ConversationDirectoryEntry> Directory { get; } = [];
+
+    /// <summary>Every filter the admin list asked for, in order.</summary>
+    public List<ConversationDirectoryFilter> DirectoryQueries { get; } = [];
+
+    public ValueTask UpsertDirectoryAsync(ConversationDirectoryEntry entry, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Directory.RemoveAll(e => e.Key == entry.Key);
+            Directory.Add(entry);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<ConversationDirectoryPage> ListConversationsAsync(ConversationDirectoryFilter filter, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            DirectoryQueries.Add(filter);
+            var matching = Directory
+                .Where(e => (filter.Tenant is null || e.Tenant == filter.Tenant) && (filter.Mode is null || e.Mode == filter.Mode)
+                    && (filter.HandoffReason is null || e.HandoffReason == filter.HandoffReason)
+                    && (filter.ActiveSince is not { } since || e.LastActivityAt >= since))
+                .OrderByDescending(e => e.LastActivityAt).ToList();
+            return ValueTask.FromResult(new ConversationDirectoryPage([.. matching.Skip(filter.Offset).Take(filter.PageSize)], matching.Count));
+        }
+    }
+
     public ValueTask<IReadOnlyList<InboxMessage>> ReadAfterAsync(ConversationKey key, long afterSequence, int max, CancellationToken cancellationToken) => throw new NotSupportedException();
     public ValueTask MarkConsumedAsync(ConversationKey key, long upToSequence, CancellationToken cancellationToken) => throw new NotSupportedException();
     public ValueTask<IReadOnlyList<ConversationKey>> FindUnconsumedAsync(TimeSpan olderThan, int max, CancellationToken cancellationToken) => throw new NotSupportedException();

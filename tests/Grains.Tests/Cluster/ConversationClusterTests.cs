@@ -108,6 +108,28 @@ public class ConversationClusterTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Each_committed_turn_writes_the_directory_entry_and_a_failing_directory_never_fails_the_turn()
+    {
+        var key = Key("1:dir");
+        await _world.DeliverAsync(key, "d1");
+        await TestClusterWorld.WaitUntilAsync(() => _world.Sender.TextsOf(key).Count == 1, "the first reply");
+        var entry = Assert.Single((await _world.Store.ListConversationsAsync(new ConversationDirectoryFilter(Tenant: "acme"), default)).Entries, e => e.Key == key);
+        Assert.Equal("bot", entry.Mode);
+        var first = entry.UpdatedAt;
+
+        _world.Faults.FailDirectory = true;
+        await _world.DeliverAsync(key, "d2");
+        await TestClusterWorld.WaitUntilAsync(() => _world.Sender.TextsOf(key).Count == 2, "the second reply despite the directory failure");
+        Assert.Equal(["d1", "d2"], await HistoryAsync(key));
+        Assert.Equal(first, Assert.Single((await _world.Store.ListConversationsAsync(new ConversationDirectoryFilter(Tenant: "acme"), default)).Entries, e => e.Key == key).UpdatedAt);
+
+        _world.Faults.FailDirectory = false;
+        await _world.DeliverAsync(key, "d3");
+        await TestClusterWorld.WaitUntilAsync(() => _world.Sender.TextsOf(key).Count == 3, "the third reply");
+        Assert.True(Assert.Single((await _world.Store.ListConversationsAsync(new ConversationDirectoryFilter(Tenant: "acme"), default)).Entries, e => e.Key == key).UpdatedAt >= first);
+    }
+
+    [Fact]
     public async Task Retries_honour_retry_after_hold_back_later_actions_and_a_permanent_failure_is_parked()
     {
         var key = Key("1:6");

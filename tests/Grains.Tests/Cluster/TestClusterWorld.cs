@@ -42,6 +42,9 @@ public sealed class TestClusterWorld : IAsyncDisposable
     public RecordingSender Sender { get; } = new();
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
+    /// <summary>The store the silos use: <see cref="Store"/> behind a switch that makes directory writes fail.</summary>
+    public DirectoryFaultStore Faults { get; private set; } = null!;
+
     public static async Task<TestClusterWorld> StartAsync(short silos = 3, bool postgres = false)
     {
         var world = new TestClusterWorld();
@@ -53,6 +56,7 @@ public sealed class TestClusterWorld : IAsyncDisposable
             world._batcher = new InboxAppendBatcher(world._dataSource, 256, 4);
             world.Store = new PostgresConversationStore(world._dataSource, world._batcher);
         }
+        world.Faults = new DirectoryFaultStore(world.Store);
         Worlds[world._id] = world;
         var id = world._id;
         var builder = new InProcessTestClusterBuilder(silos);
@@ -60,7 +64,7 @@ public sealed class TestClusterWorld : IAsyncDisposable
         {
             var w = Worlds[id];
             var name = options.SiloName;
-            silo.Services.AddSingleton<IConversationStore>(w.Store);
+            silo.Services.AddSingleton<IConversationStore>(w.Faults);
             silo.Services.AddSingleton<IConversationPolicyFactory>(w.Policies.For(name));
             silo.Services.AddSingleton<IOutboxSender>(w.Sender.For(name));
             silo.Services.AddSingleton<ActionSender>();
@@ -178,7 +182,8 @@ public sealed class RecordingPolicies
             var texts = turn.Events.Select(e => Encoding.UTF8.GetString(e.Body.Span)).ToList();
             state = [.. state, .. Encoding.UTF8.GetBytes(string.Concat(texts.Select(t => t + "\n")))];
             owner.Turns.Enqueue((silo, key, turn.Events.Count));
-            return new TurnResult(state, [.. texts.Select(t => new NewOutboxMessage("test.reply", Encoding.UTF8.GetBytes(t)))]);
+            return new TurnResult(state, [.. texts.Select(t => new NewOutboxMessage("test.reply", Encoding.UTF8.GetBytes(t)))],
+                new ConversationSummary("bot", null, turn.Events[^1].ReceivedAt));
         }
     }
 }

@@ -91,6 +91,20 @@ public sealed class ConversationPolicyTests
     }
 
     [Fact]
+    public async Task Each_turn_summarizes_mode_handoff_cause_and_last_activity_for_the_admin_list()
+    {
+        var h = new GrainHarness();
+        var first = h.Customer("Where is my order?");
+        var bot = await h.TurnAsync(first);
+        Assert.Equal(new ConversationSummary("bot", null, first.OccurredAt), bot.Summary);
+
+        var asked = h.Customer("I want to talk to a HUMAN please");
+        var handedOff = await h.TurnAsync(asked);
+        Assert.Equal(new ConversationSummary("human", HandoffCause.CustomerAsked, asked.OccurredAt), handedOff.Summary);
+        Assert.Equal(HandoffCause.CustomerAsked, h.State.LastHandoffCause);
+    }
+
+    [Fact]
     public async Task Keywords_match_whole_words_only()
     {
         var h = new GrainHarness();

@@ -31,7 +31,7 @@ public sealed class RecordingGrains : IConversationPolicyFactory
             foreach (var message in turn.Events) state["events"]!.AsArray().Add(message.DedupeKey);
             var bytes = JsonSerializer.SerializeToUtf8Bytes(state);
             committed = bytes;
-            return new TurnResult(bytes, [new NewOutboxMessage("test.reply", bytes)]);
+            return new TurnResult(bytes, [new NewOutboxMessage("test.reply", bytes)], new ConversationSummary("bot", null, turn.Events[^1].ReceivedAt));
         }
     }
 }

@@ -36,7 +36,7 @@ public sealed class PostgresFixture : IAsyncLifetime
     }
 
     /// <summary>Empties the store's tables (the tests of one class run one at a time).</summary>
-    public Task TruncateAsync() => ExecuteAsync("truncate inbox, inbox_head, parked_action, tenant_value");
+    public Task TruncateAsync() => ExecuteAsync("truncate inbox, inbox_head, parked_action, tenant_value, conversation_directory");
 
     public async Task<long> ScalarAsync(string sql)
     {
