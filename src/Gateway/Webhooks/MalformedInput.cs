@@ -15,5 +15,19 @@ internal static class MalformedInput
         FormatException or
         InvalidDataException or
         DecoderFallbackException or
-        BadHttpRequestException;
+        BadHttpRequestException
+        || IsUnreadableText(exception);
+
+    /// <summary>
+    /// System.Text.Json throws <see cref="InvalidOperationException"/> when a string holds invalid UTF-8 or
+    /// an escaped lone surrogate (it cannot become a .NET string): the body is malformed, not the gateway broken.
+    /// </summary>
+    public static bool IsUnreadableText(Exception exception) =>
+        exception is InvalidOperationException { TargetSite.DeclaringType: { } thrower } && thrower.Assembly == typeof(JsonDocument).Assembly;
+
+    /// <summary>Why a body is refused before parsing: raw bytes that are not UTF-8 (JSON text must be).</summary>
+    public static string? Utf8Problem(ReadOnlySpan<byte> body) =>
+        System.Text.Unicode.Utf8.IsValid(body) ? null : "body is not valid UTF-8";
+
+    public const string UnreadableText = "a string field holds invalid UTF-8 or a lone surrogate";
 }

@@ -19,12 +19,20 @@ public sealed partial class ChatwootWebhookHandler(ChatwootInboxAccounts inboxAc
         if (!HttpMethods.IsPost(request.Method)) return WebhookVerdict.Reject(StatusCodes.Status405MethodNotAllowed, "Chatwoot webhooks are POST");
         if (ChatwootSignature.Verify(request, tenant) is { } problem) return WebhookVerdict.Reject(StatusCodes.Status401Unauthorized, problem);
 
+        if (MalformedInput.Utf8Problem(request.Body.Span) is { } utf8) return WebhookVerdict.Reject(StatusCodes.Status400BadRequest, utf8);
         JsonDocument document;
         try { document = JsonDocument.Parse(request.Body); }
         catch (JsonException) { return WebhookVerdict.Reject(StatusCodes.Status400BadRequest, "malformed JSON"); }
         using (document)
         {
-            var root = document.RootElement;
+            try { return await ReadAsync(request, tenant, document.RootElement, cancellationToken); }
+            catch (Exception ex) when (MalformedInput.IsUnreadableText(ex)) { return WebhookVerdict.Reject(StatusCodes.Status400BadRequest, MalformedInput.UnreadableText); }
+        }
+    }
+
+    private async ValueTask<WebhookVerdict> ReadAsync(WebhookRequest request, TenantOptions tenant, JsonElement root, CancellationToken cancellationToken)
+    {
+        {
             if (root.ValueKind != JsonValueKind.Object) return WebhookVerdict.Reject(StatusCodes.Status400BadRequest, "a Chatwoot event is a JSON object");
             if (root.Text("event") is not { Length: > 0 } eventType) return WebhookVerdict.Reject(StatusCodes.Status400BadRequest, "missing \"event\"");
             if (!ChatwootEventReader.KnownEvents.Contains(eventType))

@@ -61,7 +61,21 @@ public sealed partial class EngageWebhookHandler(ILogger<EngageWebhookHandler> l
             LogSecretRefused(logger, tenant.Id, string.IsNullOrEmpty(tenant.WebhookSecret) ? "not configured for the tenant (set WebhookSecret)" : secret.Count == 0 ? "missing" : "wrong");
             return WebhookVerdict.Reject(StatusCodes.Status401Unauthorized, "X-Dimelo-Secret is missing or wrong.");
         }
+        if (MalformedInput.Utf8Problem(request.Body.Span) is { } utf8)
+        {
+            LogMalformed(logger, tenant.Id, utf8);
+            return WebhookVerdict.Reject(StatusCodes.Status400BadRequest, utf8);
+        }
+        try { return ReadEvents(request, tenant); }
+        catch (Exception ex) when (MalformedInput.IsUnreadableText(ex))
+        {
+            LogMalformed(logger, tenant.Id, MalformedInput.UnreadableText);
+            return WebhookVerdict.Reject(StatusCodes.Status400BadRequest, MalformedInput.UnreadableText);
+        }
+    }
 
+    private WebhookVerdict ReadEvents(WebhookRequest request, TenantOptions tenant)
+    {
         EngageEnvelope envelope;
         try
         {
