@@ -15,6 +15,13 @@ public interface IConversationGrain : IGrainWithStringKey
     [OneWay]
     Task WakeAsync(long upToSequence);
 
+    /// <summary>
+    /// An operator's retry of a parked action: it goes back at the end of the pending actions with its
+    /// attempts reset, is written with the state, leaves the parked list and is sent. False when this
+    /// conversation has no parked action with that id.
+    /// </summary>
+    Task<bool> RetryParkedAsync(long actionId);
+
     /// <summary>The committed state, for the admin API. Interleaves: it never waits for a turn.</summary>
     [AlwaysInterleave]
     Task<ConversationSnapshot> GetSnapshotAsync();

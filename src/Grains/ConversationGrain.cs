@@ -61,6 +61,45 @@ public sealed partial class ConversationGrain(
         return await Task.FromResult(new ConversationSnapshot(state.RecordExists, s.Version, s.Cursor, s.Policy, pending));
     }
 
+    public async Task<bool> RetryParkedAsync(long actionId)
+    {
+        var s = state.State;
+        if (s.Pending.Any(a => a.Id == actionId))
+        {
+            // Written back already (a retry whose parked row could not be removed): finish the removal.
+            await store.RemoveParkedAsync(_key, actionId, CancellationToken.None);
+            return true;
+        }
+        var parked = (await store.ReadParkedAsync(_key, CancellationToken.None)).FirstOrDefault(p => p.Id == actionId);
+        if (parked is null) return false;
+
+        // Written first: a failure after this leaves it pending (sent later) rather than lost.
+        s.Pending.Add(new PendingAction { Id = parked.Id, Kind = parked.Kind, Payload = parked.Payload.ToArray() });
+        s.Version++;
+        _dirty = true;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (InconsistentStateException ex)
+        {
+            metrics.WriteConflicts.Add(1);
+            LogWriteRefused(_key, ex.Message);
+            Stop();
+            throw;
+        }
+        catch
+        {
+            Stop(); // the etag is unknown now: the next call starts from storage
+            throw;
+        }
+        _dirty = false;
+        await store.RemoveParkedAsync(_key, actionId, CancellationToken.None);
+        LogRetriedParked(_key, actionId, parked.Kind);
+        await RunAsync();
+        return true;
+    }
+
     private async Task RunAsync()
     {
         if (_stopped) return;
@@ -262,6 +301,9 @@ public sealed partial class ConversationGrain(
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Directory entry of {Key} was not written; the admin list shows it as it was")]
     private partial void LogDirectoryFailed(Exception exception, ConversationKey key);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Parked action {ActionId} ({Kind}) of {Key} is pending again (operator retry)")]
+    private partial void LogRetriedParked(ConversationKey key, long actionId, string kind);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Action {ActionId} ({Kind}) of {Key} parked after {Attempt} attempts: {Error}")]
     private partial void LogParked(ConversationKey key, long actionId, string kind, int attempt, string error);

@@ -46,6 +46,9 @@ public interface IConversationStore
     /// <summary>The parked actions of one conversation, oldest first (admin).</summary>
     ValueTask<IReadOnlyList<OutboxMessage>> ReadParkedAsync(ConversationKey key, CancellationToken cancellationToken);
 
+    /// <summary>Removes one parked action (retried or discarded by an operator); false when it was not parked.</summary>
+    ValueTask<bool> RemoveParkedAsync(ConversationKey key, long actionId, CancellationToken cancellationToken);
+
     /// <summary>
     /// Records (or replaces) the conversation's directory entry: what the admin list shows and filters
     /// on without waking grains. Written best effort by the grain after each committed turn.

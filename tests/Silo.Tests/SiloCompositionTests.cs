@@ -78,6 +78,49 @@ public sealed class SiloCompositionTests
     }
 
     [Fact]
+    public async Task A_parked_action_retried_through_the_admin_api_reaches_the_platform_and_a_discarded_one_is_gone()
+    {
+        await using var silo = await InProcessSilo.StartAsync();
+        var other = new ConversationKey("acme", "1:3");
+        silo.Sender.Script.Enqueue(SendOutcome.Failed("HTTP 403"));
+        silo.Sender.Script.Enqueue(SendOutcome.Failed("HTTP 403"));
+
+        using (var first = await silo.Http.PostAsJsonAsync("/webhooks/chatwoot/acme", new { conversation = "1:2", id = "m1" }))
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        async Task<List<long>> ParkedIdsAsync(string conversation)
+        {
+            using var view = JsonDocument.Parse(await silo.Http.GetStringAsync("/admin/conversations/acme/" + conversation));
+            return [.. view.RootElement.GetProperty("outbox").EnumerateArray().Where(a => a.GetProperty("status").GetString() == "parked").Select(a => a.GetProperty("id").GetInt64())];
+        }
+        async Task WaitParkedAsync(string conversation)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            while ((await ParkedIdsAsync(conversation)).Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        }
+        await WaitParkedAsync("1:2");
+        using (var second = await silo.Http.PostAsJsonAsync("/webhooks/chatwoot/acme", new { conversation = "1:3", id = "m2" }))
+            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        await WaitParkedAsync("1:3");
+        Assert.Equal([1L], await ParkedIdsAsync("1:2"));
+        Assert.Equal([1L], await ParkedIdsAsync("1:3"));
+        Assert.Empty(silo.Sender.Sent);
+
+        using (var retry = await silo.Http.PostAsync("/admin/conversations/acme/1:2/parked/1/retry", null))
+            Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        await WaitUntilAsync(() => silo.Sender.Sent.Any(s => s.Key == Key && s.Id == 1), "the retried action to be sent");
+        using (var discard = await silo.Http.DeleteAsync("/admin/conversations/acme/1:3/parked/1"))
+            Assert.Equal(HttpStatusCode.NoContent, discard.StatusCode);
+
+        Assert.Empty(await ParkedIdsAsync("1:2"));
+        Assert.Empty(await ParkedIdsAsync("1:3"));
+        using (var gone = await silo.Http.PostAsync("/admin/conversations/acme/1:3/parked/1/retry", null))
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        var sent = Assert.Single(silo.Sender.Sent);
+        Assert.Equal((Key, 1L, "test.reply"), sent);
+        Assert.DoesNotContain(silo.Sender.Sent, s => s.Key == other);
+    }
+
+    [Fact]
     public async Task Stopping_refuses_new_webhooks_and_finishes_the_turn_in_flight_and_its_sends()
     {
         var silo = await InProcessSilo.StartAsync();

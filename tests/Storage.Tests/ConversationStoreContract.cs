@@ -477,6 +477,32 @@ public abstract class ConversationStoreContract
         Assert.Equal((key, 7L, "first"), (all.Key, all.Message.Id, Text(all.Message.Payload)));
     }
 
+    [Fact]
+    public async Task Removing_a_parked_action_takes_only_it_from_both_reads_and_it_can_be_parked_again()
+    {
+        var store = await CreateStoreAsync();
+        var key = NewKey();
+        var other = NewKey();
+        await store.ParkAsync(key, Action(1, "reply", "one"), None);
+        await store.ParkAsync(key, Action(2, "reply", "two"), None);
+        await store.ParkAsync(other, Action(1, "reply", "other"), None);
+
+        Assert.True(await store.RemoveParkedAsync(key, 1, None));
+        Assert.False(await store.RemoveParkedAsync(key, 1, None));
+        Assert.False(await store.RemoveParkedAsync(key, 99, None));
+        Assert.False(await store.RemoveParkedAsync(NewKey(), 1, None));
+
+        Assert.Equal([2L], (await store.ReadParkedAsync(key, None)).Select(m => m.Id));
+        Assert.Equal([1L], (await store.ReadParkedAsync(other, None)).Select(m => m.Id));
+        var all = (await store.ReadParkedAsync(100, None)).Select(p => (p.Key, p.Message.Id)).ToList();
+        Assert.Equal(2, all.Count);
+        Assert.Contains((key, 2L), all);
+        Assert.Contains((other, 1L), all);
+
+        await store.ParkAsync(key, Action(1, "reply", "one again", attempts: 1, error: "again"), None);
+        Assert.Equal([(1L, "one again"), (2L, "two")], (await store.ReadParkedAsync(key, None)).Select(m => (m.Id, Text(m.Payload))).OrderBy(m => m.Id));
+    }
+
     // ---- conversation directory ---------------------------------------------------------------
 
     private static readonly DateTimeOffset T0 = new(2026, 11, 30, 9, 0, 0, TimeSpan.Zero);

@@ -65,6 +65,30 @@ internal static class AdminEndpoints
             return TypedResults.Json(ConversationView.From(key, snapshot, pending, parked), GatewayJsonContext.Default.ConversationView);
         });
 
+        admin.MapPost("/conversations/{tenant}/{conversationId}/parked/{actionId:long}/retry", async Task<IResult> (
+            string tenant, string conversationId, long actionId, TenantCatalog tenants, IGrainAccess grains, CancellationToken cancellationToken) =>
+        {
+            if (tenants.Find(tenant) is null) return NotFound("parked action not found");
+            if (grains.Current is not { } factory)
+                return TypedResults.Json(new ErrorResponse("no silo reached yet"), GatewayJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status503ServiceUnavailable);
+            bool retried;
+            try { retried = await factory.GetConversation(new ConversationKey(tenant, conversationId)).RetryParkedAsync(actionId).WaitAsync(cancellationToken); }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                return TypedResults.Json(new ErrorResponse($"no silo answered ({ex.GetType().Name})"), GatewayJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+            return retried ? TypedResults.Accepted((string?)null) : NotFound("parked action not found");
+        });
+
+        admin.MapDelete("/conversations/{tenant}/{conversationId}/parked/{actionId:long}", async Task<IResult> (
+            string tenant, string conversationId, long actionId, TenantCatalog tenants, IConversationStore store, CancellationToken cancellationToken) =>
+        {
+            if (tenants.Find(tenant) is null) return NotFound("parked action not found");
+            return await store.RemoveParkedAsync(new ConversationKey(tenant, conversationId), actionId, cancellationToken)
+                ? TypedResults.NoContent()
+                : NotFound("parked action not found");
+        });
+
         admin.MapGet("/outbox/parked", async Task<IResult> (HttpRequest request, IConversationStore store, CancellationToken cancellationToken) =>
         {
             var max = 100;

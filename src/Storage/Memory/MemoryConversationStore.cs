@@ -12,7 +12,8 @@ public sealed class MemoryConversationStore : IConversationStore
 {
     private readonly ConcurrentDictionary<ConversationKey, MemoryConversation> _conversations = new();
     private readonly ConcurrentDictionary<ConversationKey, byte> _withUnconsumed = new();
-    private readonly ConcurrentQueue<ParkedAction> _parked = new();
+    private readonly Lock _parkedGate = new();
+    private readonly List<ParkedAction> _parked = []; // oldest first
     private readonly ConcurrentDictionary<(string Tenant, string Name), string> _values = new();
     private readonly ConcurrentDictionary<ConversationKey, ConversationDirectoryEntry> _directory = new();
     private readonly DedupeExpiry _dedupeExpiry;
@@ -112,13 +113,14 @@ public sealed class MemoryConversationStore : IConversationStore
             if (conversation.Parked.Any(p => p.Id == action.Id)) return ValueTask.CompletedTask;
             conversation.Parked.Add(parked);
         }
-        _parked.Enqueue(new ParkedAction(key, parked));
+        lock (_parkedGate) _parked.Add(new ParkedAction(key, parked));
         return ValueTask.CompletedTask;
     }
 
     public ValueTask<IReadOnlyList<ParkedAction>> ReadParkedAsync(int max, CancellationToken cancellationToken)
     {
-        IReadOnlyList<ParkedAction> parked = [.. _parked.Reverse().Take(max)];
+        IReadOnlyList<ParkedAction> parked;
+        lock (_parkedGate) parked = [.. Enumerable.Reverse(_parked).Take(max)];
         return ValueTask.FromResult(parked);
     }
 
@@ -147,6 +149,15 @@ public sealed class MemoryConversationStore : IConversationStore
             .ToList();
         IReadOnlyList<ConversationDirectoryEntry> page = [.. matching.Skip(filter.Offset).Take(Math.Max(filter.PageSize, 1))];
         return ValueTask.FromResult(new ConversationDirectoryPage(page, matching.Count));
+    }
+
+    public ValueTask<bool> RemoveParkedAsync(ConversationKey key, long actionId, CancellationToken cancellationToken)
+    {
+        if (!_conversations.TryGetValue(key, out var conversation)) return ValueTask.FromResult(false);
+        bool removed;
+        lock (conversation) removed = conversation.Parked.RemoveAll(p => p.Id == actionId) > 0;
+        if (removed) lock (_parkedGate) _parked.RemoveAll(p => p.Key == key && p.Message.Id == actionId);
+        return ValueTask.FromResult(removed);
     }
 
     public ValueTask SetValueAsync(string tenant, string name, string value, CancellationToken cancellationToken)

@@ -99,6 +99,15 @@ public sealed class PostgresConversationStore(NpgsqlDataSource dataSource, Inbox
         return parked;
     }
 
+    public async ValueTask<bool> RemoveParkedAsync(ConversationKey key, long actionId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(StoreSql.RemoveParked);
+        command.Parameters.Add(Text(key.Tenant));
+        command.Parameters.Add(Text(key.ConversationId));
+        command.Parameters.Add(Long(actionId));
+        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
     public async ValueTask UpsertDirectoryAsync(ConversationDirectoryEntry entry, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(StoreSql.UpsertDirectory);

@@ -102,6 +102,8 @@ internal static class StoreSql
         order by p.last_activity_at desc, p.tenant, p.conversation_id
         """;
 
+    public const string RemoveParked = "delete from parked_action where tenant = $1 and conversation_id = $2 and action_id = $3";
+
     public const string SetValue = """
         insert into tenant_value (tenant, name, value) values ($1, $2, $3)
         on conflict (tenant, name) do update set value = excluded.value

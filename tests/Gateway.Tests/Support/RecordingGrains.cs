@@ -33,6 +33,26 @@ public sealed class RecordingGrainFactory : IGrainFactory
     private readonly List<(ConversationKey Key, long UpToSequence)> _wakes = [];
     private readonly Dictionary<ConversationKey, ConversationSnapshot> _snapshots = [];
     private readonly List<ConversationKey> _snapshotReads = [];
+    private readonly List<(ConversationKey Key, long ActionId)> _retries = [];
+    private readonly HashSet<(ConversationKey Key, long ActionId)> _retryable = [];
+
+    /// <summary>Every parked-action retry asked of a grain, in order.</summary>
+    public IReadOnlyList<(ConversationKey Key, long ActionId)> Retries { get { lock (_gate) return [.. _retries]; } }
+
+    /// <summary>Makes the grain of <paramref name="key"/> answer true to a retry of <paramref name="actionId"/> (once).</summary>
+    public void SetRetryable(ConversationKey key, long actionId)
+    {
+        lock (_gate) _retryable.Add((key, actionId));
+    }
+
+    internal bool RecordRetry(ConversationKey key, long actionId)
+    {
+        lock (_gate)
+        {
+            _retries.Add((key, actionId));
+            return _retryable.Remove((key, actionId));
+        }
+    }
 
     /// <summary>What a conversation nobody scripted answers: the grain has never written state.</summary>
     public static readonly ConversationSnapshot Empty = new(false, 0, 0, [], []);
@@ -113,6 +133,8 @@ public sealed class RecordingConversationGrain(RecordingGrainFactory factory, Co
     }
 
     public Task<ConversationSnapshot> GetSnapshotAsync() => Task.FromResult(factory.ReadSnapshot(Key));
+
+    public Task<bool> RetryParkedAsync(long actionId) => Task.FromResult(factory.RecordRetry(Key, actionId));
 
     private static async Task FaultLaterAsync()
     {

@@ -89,6 +89,18 @@ public sealed class ScriptedStore : IConversationStore
     public ValueTask<IReadOnlyList<OutboxMessage>> ReadParkedAsync(ConversationKey key, CancellationToken cancellationToken) =>
         ValueTask.FromResult<IReadOnlyList<OutboxMessage>>([.. Parked.Where(p => p.Key == key).Select(p => p.Message)]);
 
+    /// <summary>Every <see cref="RemoveParkedAsync"/> call (the admin's discard), in order.</summary>
+    public List<(ConversationKey Key, long ActionId)> Removals { get; } = [];
+
+    public ValueTask<bool> RemoveParkedAsync(ConversationKey key, long actionId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Removals.Add((key, actionId));
+            return ValueTask.FromResult(Parked.RemoveAll(p => p.Key == key && p.Message.Id == actionId) > 0);
+        }
+    }
+
     /// <summary>The directory the admin list reads; tests fill it directly or through <see cref="UpsertDirectoryAsync"/>.</summary>
     public List<ConversationDirectoryEntry> Directory { get; } = [];
 

@@ -130,6 +130,28 @@ public class ConversationClusterTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_operator_retry_puts_a_parked_action_back_and_sends_it_once()
+    {
+        var key = Key("1:retry");
+        _world.Sender.Script.Enqueue(SendOutcome.Failed("HTTP 403"));
+        await _world.DeliverAsync(key, "p1");
+        await TestClusterWorld.WaitUntilAsync(() => _world.Store.ReadParkedAsync(key, default).AsTask().Result.Count == 1, "the action parked");
+        Assert.Empty(_world.Sender.TextsOf(key));
+        var grain = _world.Grains.GetConversation(key);
+
+        Assert.False(await grain.RetryParkedAsync(99));
+        Assert.True(await grain.RetryParkedAsync(1));
+
+        await TestClusterWorld.WaitUntilAsync(() => _world.Sender.TextsOf(key).Count == 1, "the retried action sent");
+        Assert.Equal(["p1"], _world.Sender.TextsOf(key));
+        Assert.Empty(await _world.Store.ReadParkedAsync(key, default));
+        var snapshot = await grain.GetSnapshotAsync();
+        Assert.Empty(snapshot.Pending);
+        Assert.False(await grain.RetryParkedAsync(1));
+        Assert.Equal(["p1"], _world.Sender.TextsOf(key));
+    }
+
+    [Fact]
     public async Task Retries_honour_retry_after_hold_back_later_actions_and_a_permanent_failure_is_parked()
     {
         var key = Key("1:6");

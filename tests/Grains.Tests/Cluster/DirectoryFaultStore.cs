@@ -20,6 +20,7 @@ public sealed class DirectoryFaultStore(IConversationStore inner) : IConversatio
     public ValueTask ParkAsync(ConversationKey key, OutboxMessage action, CancellationToken cancellationToken) => inner.ParkAsync(key, action, cancellationToken);
     public ValueTask<IReadOnlyList<ParkedAction>> ReadParkedAsync(int max, CancellationToken cancellationToken) => inner.ReadParkedAsync(max, cancellationToken);
     public ValueTask<IReadOnlyList<OutboxMessage>> ReadParkedAsync(ConversationKey key, CancellationToken cancellationToken) => inner.ReadParkedAsync(key, cancellationToken);
+    public ValueTask<bool> RemoveParkedAsync(ConversationKey key, long actionId, CancellationToken cancellationToken) => inner.RemoveParkedAsync(key, actionId, cancellationToken);
     public ValueTask SetValueAsync(string tenant, string name, string value, CancellationToken cancellationToken) => inner.SetValueAsync(tenant, name, value, cancellationToken);
     public ValueTask<string?> GetValueAsync(string tenant, string name, CancellationToken cancellationToken) => inner.GetValueAsync(tenant, name, cancellationToken);
     public ValueTask PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);

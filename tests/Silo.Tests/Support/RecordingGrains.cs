@@ -41,8 +41,12 @@ public sealed class RecordingSender : IOutboxSender
 {
     public ConcurrentQueue<(ConversationKey Key, long Id, string Kind)> Sent { get; } = new();
 
+    /// <summary>Outcomes answered first, one per send (a failure is not recorded as sent).</summary>
+    public ConcurrentQueue<SendOutcome> Script { get; } = new();
+
     public ValueTask<SendOutcome> SendAsync(ConversationKey key, OutboxMessage message, CancellationToken cancellationToken)
     {
+        if (Script.TryDequeue(out var scripted) && scripted.Kind != SendResult.Sent) return ValueTask.FromResult(scripted);
         Sent.Enqueue((key, message.Id, message.Kind));
         return ValueTask.FromResult(SendOutcome.Sent);
     }
