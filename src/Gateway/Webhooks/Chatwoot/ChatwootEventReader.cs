@@ -22,19 +22,24 @@ public static class ChatwootEventReader
         "conversation_status_changed", "conversation_updated", "webwidget_triggered",
     };
 
-    /// <summary>Null when the event concerns no conversation (or is an unknown type): accept and ignore.</summary>
-    public static ChatwootEvent? Read(JsonElement root, string eventType, TenantOptions tenant, string? deliveryId, DateTimeOffset receivedAt) => eventType switch
+    /// <summary>
+    /// Null when the event concerns no conversation (or is an unknown type): accept and ignore.
+    /// <paramref name="body"/> is the raw body (what the signature covers): events without an identity of
+    /// their own are keyed on its digest, never on X-Chatwoot-Delivery (unsigned, so a replay could change it)
+    /// nor on the receive time (the same request a second later is the same event).
+    /// </summary>
+    public static ChatwootEvent? Read(JsonElement root, string eventType, TenantOptions tenant, ReadOnlyMemory<byte> body, DateTimeOffset receivedAt) => eventType switch
     {
-        "message_created" or "message_updated" => ReadMessage(root, eventType, tenant, deliveryId, receivedAt),
+        "message_created" or "message_updated" => ReadMessage(root, eventType, tenant, body, receivedAt),
         "conversation_opened" or "conversation_resolved" or "conversation_status_changed" or "conversation_updated" =>
-            ReadConversation(root, root, eventType, deliveryId, receivedAt, contact: root.Object("meta")?.Object("sender"), inbox: null),
+            ReadConversation(root, root, eventType, body, receivedAt, contact: root.Object("meta")?.Object("sender"), inbox: null),
         "webwidget_triggered" when root.Object("current_conversation") is { } conversation =>
-            ReadConversation(root, conversation, eventType, deliveryId, receivedAt, contact: root.Object("contact"), inbox: root.Object("inbox"))
+            ReadConversation(root, conversation, eventType, body, receivedAt, contact: root.Object("contact"), inbox: root.Object("inbox"))
                 is { } widget ? widget with { AccountId = root.Object("account")?.Text("id") } : null,
         _ => null,
     };
 
-    private static ChatwootEvent? ReadMessage(JsonElement root, string eventType, TenantOptions tenant, string? deliveryId, DateTimeOffset receivedAt)
+    private static ChatwootEvent? ReadMessage(JsonElement root, string eventType, TenantOptions tenant, ReadOnlyMemory<byte> body, DateTimeOffset receivedAt)
     {
         var conversation = root.Object("conversation");
         var displayId = conversation?.Text("id");
@@ -71,9 +76,8 @@ public static class ChatwootEventReader
             else
             {
                 kind = kind == EventKind.PrivateNote ? EventKind.PrivateNote : EventKind.Other;
-                dedupeKey = deliveryId is { Length: > 0 }
-                    ? $"delivery:{deliveryId}"
-                    : $"message_updated:{messageId}:{Hash(root.Text("content") + "\u001f" + attributes?.GetRawText())}";
+                // The same signed body is the same update (a replay, a retry); any change of the update changes the body.
+                dedupeKey = $"message_updated:{messageId}:{BodyHash(body.Span)}";
             }
         }
         else
@@ -111,7 +115,7 @@ public static class ChatwootEventReader
         return new ChatwootEvent(accountId, inboxId, displayId, dedupeKey, e);
     }
 
-    private static ChatwootEvent? ReadConversation(JsonElement root, JsonElement conv, string eventType, string? deliveryId, DateTimeOffset receivedAt, JsonElement? contact, JsonElement? inbox)
+    private static ChatwootEvent? ReadConversation(JsonElement root, JsonElement conv, string eventType, ReadOnlyMemory<byte> body, DateTimeOffset receivedAt, JsonElement? contact, JsonElement? inbox)
     {
         var displayId = conv.Text("id");
         if (displayId is null) return null;
@@ -127,9 +131,8 @@ public static class ChatwootEventReader
             "conversation_updated" when !ChangesStatus(root) => EventKind.Other,
             _ => EventKind.StatusChanged,
         };
-        var dedupeKey = deliveryId is { Length: > 0 }
-            ? $"delivery:{deliveryId}"
-            : $"{eventType}:{displayId}:{status}:{conv.Get("updated_at")?.GetRawText()}:{(eventType == "webwidget_triggered" ? root.Text("id") + ":" + receivedAt.ToUnixTimeSeconds() : "")}";
+        // What the signature covers: a replayed request (any X-Chatwoot-Delivery, any arrival time) is a duplicate.
+        var dedupeKey = $"{eventType}:{displayId}:{status}:{BodyHash(body.Span)}";
         var data = new Dictionary<string, string> { [ChatwootKeys.ConversationId] = displayId };
         if (accountId is not null) data[ChatwootKeys.AccountId] = accountId;
         if (inboxId is not null) data[ChatwootKeys.InboxId] = inboxId;
@@ -247,6 +250,8 @@ public static class ChatwootEventReader
         Put(ChatwootKeys.BrowserLanguage, extra?.Text("browser_language"));
         return context;
     }
+
+    private static string BodyHash(ReadOnlySpan<byte> body) => Convert.ToHexStringLower(SHA256.HashData(body))[..32];
 
     private static string Hash(string? text) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text ?? "")))[..16];

@@ -41,8 +41,8 @@ public sealed partial class ChatwootWebhookHandler(ChatwootInboxAccounts inboxAc
                 return WebhookVerdict.Ignored;
             }
 
-            var deliveryId = request.Headers.TryGetValue(ChatwootSignature.DeliveryHeader, out var delivery) ? delivery.ToString() : null;
-            var read = ChatwootEventReader.Read(root, eventType, tenant, deliveryId, request.ReceivedAt);
+            // Not X-Chatwoot-Delivery: the signature does not cover it (a replay could carry any); the reader keys on the body.
+            var read = ChatwootEventReader.Read(root, eventType, tenant, request.Body, request.ReceivedAt);
             if (read is null)
             {
                 LogIgnored(tenant.Id, eventType, "no conversation");
