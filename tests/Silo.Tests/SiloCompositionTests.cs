@@ -121,6 +121,24 @@ public sealed class SiloCompositionTests
     }
 
     [Fact]
+    public async Task The_silo_serves_the_operator_console_behind_the_admin_token()
+    {
+        await using var silo = await InProcessSilo.StartAsync();
+        using var anonymous = new HttpClient { BaseAddress = silo.Http.BaseAddress };
+
+        using var refused = await anonymous.GetAsync("/admin");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.StartsWith("Basic", refused.Headers.WwwAuthenticate.ToString());
+
+        using var basic = new HttpRequestMessage(HttpMethod.Get, "/admin");
+        basic.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("ops:" + InProcessSilo.AdminToken)));
+        using var page = await anonymous.SendAsync(basic);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("Conversations console", await page.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Stopping_refuses_new_webhooks_and_finishes_the_turn_in_flight_and_its_sends()
     {
         var silo = await InProcessSilo.StartAsync();

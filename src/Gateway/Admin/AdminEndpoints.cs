@@ -24,6 +24,9 @@ internal static class AdminEndpoints
     {
         var admin = endpoints.MapGroup("/admin").AddEndpointFilter<AdminTokenFilter>();
 
+        // The operator console: one self-contained page (no external resource) over the endpoints below.
+        admin.MapGet("", ConsolePage.Serve); // /admin and /admin/ (routing ignores a trailing slash)
+
         admin.MapGet("/tenants", async Task<IResult> (TenantCatalog tenants, IConversationStore store, CancellationToken cancellationToken) =>
         {
             var views = new List<TenantView>();

@@ -9,8 +9,8 @@ namespace Conversations.Gateway.Admin;
 /// <summary>
 /// Guards /admin and /dashboard: 404 when no token is configured (they do not exist), 401 unless the
 /// request carries <c>Authorization: Bearer &lt;token&gt;</c>, or HTTP Basic with the token as the
-/// password (what a browser sends after its own login prompt, on every request of the dashboard's
-/// page). Compared as SHA-256 digests with a fixed-time comparison, so neither the content nor the
+/// password (what a browser sends after its own login prompt, on every request of the console's and
+/// the dashboard's pages; those two pages answer 401 with the Basic challenge, the API with Bearer). Compared as SHA-256 digests with a fixed-time comparison, so neither the content nor the
 /// length of the token leaks through timing.
 /// </summary>
 public sealed class AdminTokenFilter(IOptions<AdminOptions> options, GatewayLog log) : IEndpointFilter
@@ -29,7 +29,7 @@ public sealed class AdminTokenFilter(IOptions<AdminOptions> options, GatewayLog 
         {
             log.AdminRefused(http.Request.Path, presented is null ? "no token" : "wrong token");
             // A browser shows its login prompt for Basic; API clients send the Bearer token.
-            http.Response.Headers.WWWAuthenticate = http.Request.Path.StartsWithSegments("/dashboard")
+            http.Response.Headers.WWWAuthenticate = IsBrowserPage(http.Request.Path)
                 ? "Basic realm=\"Conversations admin\", charset=\"UTF-8\""
                 : "Bearer";
             return TypedResults.Json(new ErrorResponse("unauthorized"), GatewayJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status401Unauthorized);
@@ -37,6 +37,10 @@ public sealed class AdminTokenFilter(IOptions<AdminOptions> options, GatewayLog 
 
         return await next(context);
     }
+
+    /// <summary>The pages a browser opens itself (the console at /admin, Orleans' dashboard): they get the Basic challenge.</summary>
+    public static bool IsBrowserPage(PathString path) =>
+        path.StartsWithSegments("/dashboard") || path.Equals(ConsolePage.Path) || path.Equals(ConsolePage.Path + "/");
 
     private static string? BearerToken(string header)
     {
