@@ -61,6 +61,23 @@ public sealed class AdminParkedActionTests
     }
 
     [Fact]
+    public async Task The_consoles_percent_encoded_conversation_id_reaches_the_same_conversation()
+    {
+        await using var harness = await StartAsync();
+        harness.Grains.SetRetryable(Key, 9);
+        harness.Store.Parked.Add(Parked(Key, 10));
+
+        // The page builds paths with encodeURIComponent: Chatwoot's "7:42" becomes "7%3A42".
+        using var retried = await harness.Http.SendAsync(Request(HttpMethod.Post, "/admin/conversations/acme/7%3A42/parked/9/retry"));
+        using var discarded = await harness.Http.SendAsync(Request(HttpMethod.Delete, "/admin/conversations/acme/7%3A42/parked/10"));
+
+        Assert.Equal(HttpStatusCode.Accepted, retried.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, discarded.StatusCode);
+        Assert.Equal([(Key, 9L)], harness.Grains.Retries);
+        Assert.Equal([(Key, 10L)], harness.Store.Removals);
+    }
+
+    [Fact]
     public async Task Retry_of_an_unknown_tenant_or_a_non_numeric_id_is_404_without_asking_any_grain()
     {
         await using var harness = await StartAsync();
