@@ -5,12 +5,16 @@ using Conversations.Gateway.Hosting;
 using Conversations.Gateway.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 public static class GatewayServiceCollectionExtensions
 {
+    /// <summary>The category of ASP.NET Core's per-request Information lines, which include the query string.</summary>
+    public const string RequestLogCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
     /// <summary>
     /// The HTTP ingress: webhook endpoints, health, admin API. Needs the tenants
     /// (<c>AddConversationsTenants</c>), the store (<c>AddConversationsStorage</c>), an
@@ -23,6 +27,11 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>());
+
+        // ASP.NET Core's request lines ("Request starting ... ?token=...", "?hub.verify_token=...") carry the query
+        // string, where the Chatwoot URL token and Engage's verify token travel: Warning unless configured by name.
+        if (configuration[$"Logging:LogLevel:{RequestLogCategory}"] is null)
+            services.AddLogging(logging => logging.AddFilter(RequestLogCategory, LogLevel.Warning));
 
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);

@@ -147,6 +147,8 @@ internal sealed class WebhookEndpoint(
         if (verdict.ResponseText is { } text)
         {
             context.Response.ContentType = "text/plain; charset=utf-8";
+            // The text is the sender's (Engage's hub.challenge): never let a browser read it as HTML.
+            context.Response.Headers.XContentTypeOptions = "nosniff";
             await context.Response.WriteAsync(text, context.RequestAborted);
             return WebhookOutcome.Answered;
         }

@@ -57,6 +57,7 @@ public static class ChatwootSignature
     private static string? Header(IHeaderDictionary headers, string name) =>
         headers.TryGetValue(name, out var value) && value.ToString() is { Length: > 0 } text ? text : null;
 
+    /// <summary>Through fixed-length digests: FixedTimeEquals returns at once on a length mismatch, which would tell the token's length.</summary>
     private static bool FixedTimeEquals(string a, string b) =>
-        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
+        CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(a)), SHA256.HashData(Encoding.UTF8.GetBytes(b)));
 }

@@ -84,7 +84,8 @@ public sealed partial class EngageWebhookHandler(ILogger<EngageWebhookHandler> l
         catch (JsonException ex)
         {
             LogMalformed(logger, tenant.Id, ex.Message);
-            return WebhookVerdict.Reject(StatusCodes.Status400BadRequest, "Malformed JSON: " + ex.Message);
+            // The parser's message quotes the body; it goes to the log only, never back to the sender.
+            return WebhookVerdict.Reject(StatusCodes.Status400BadRequest, "Malformed JSON.");
         }
 
         var deliveries = new List<WebhookDelivery>();
