@@ -39,6 +39,9 @@ public sealed partial class ConversationGrain(
     private long _consumedUpTo;
     private bool _stopped;
     private bool _dirty; // state changed in memory and not yet written
+    private ConversationSummary? _lastDirectory; // what this activation last wrote to the directory
+
+    private static readonly TimeSpan DirectoryActivityStep = TimeSpan.FromSeconds(10);
     private Func<CancellationToken, ValueTask<IReadOnlyList<InboxMessage>>>? _readNewer;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -164,14 +167,22 @@ public sealed partial class ConversationGrain(
         return events.Count >= max;
     }
 
-    /// <summary>The admin list's entry for this conversation: best effort, a failure is logged and the turn goes on.</summary>
+    /// <summary>
+    /// The admin list's entry for this conversation: best effort, a failure is logged and the turn
+    /// goes on. Skipped while only the last activity moved, by less than <see cref="DirectoryActivityStep"/>:
+    /// a busy conversation costs one directory write per step, not one per turn.
+    /// </summary>
     private async Task UpsertDirectoryAsync(ConversationSummary summary)
     {
+        if (_lastDirectory is { } last && last.Mode == summary.Mode && last.HandoffReason == summary.HandoffReason
+            && summary.LastActivityAt is { } at && last.LastActivityAt is { } before && at - before < DirectoryActivityStep)
+            return;
         try
         {
             var now = time.GetUtcNow();
             await store.UpsertDirectoryAsync(new ConversationDirectoryEntry(
                 _key.Tenant, _key.ConversationId, summary.Mode, summary.HandoffReason, summary.LastActivityAt ?? now, now), CancellationToken.None);
+            _lastDirectory = summary;
         }
         catch (Exception ex)
         {

@@ -65,7 +65,7 @@ public class ConversationClusterTests(ITestOutputHelper output) : IAsyncLifetime
         await _world.Cluster.KillSiloAsync(silo);
         _world.Policies.ReleaseAll(); // the killed activation's turn may finish in memory: its write must not matter
 
-        await TestClusterWorld.WaitUntilAsync(() => _world.Sender.Sent.Any(s => s.Key == key && s.Silo != silo.Name), "a reply from another silo");
+        await TestClusterWorld.WaitUntilAsync(() => _world.Sender.Sent.Any(s => s.Key == key && s.Silo != silo.Name), "a reply from another silo", 60);
         output.WriteLine($"answered from another silo {(DateTime.UtcNow - killed).TotalSeconds:F1} s after the kill");
         await Task.Delay(500);
         Assert.Equal(["x"], await HistoryAsync(key));
@@ -83,7 +83,7 @@ public class ConversationClusterTests(ITestOutputHelper output) : IAsyncLifetime
 
         await _world.Cluster.KillSiloAsync(silo);
 
-        await TestClusterWorld.WaitUntilAsync(() => _world.Sender.Sent.Any(s => s.Key == key && s.Silo != silo.Name), "the pending action sent from another silo");
+        await TestClusterWorld.WaitUntilAsync(() => _world.Sender.Sent.Any(s => s.Key == key && s.Silo != silo.Name), "the pending action sent from another silo", 60);
         Assert.Equal(["y"], await HistoryAsync(key)); // the turn is not run again: only its action is sent
     }
 

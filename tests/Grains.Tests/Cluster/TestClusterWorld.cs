@@ -80,6 +80,13 @@ public sealed class TestClusterWorld : IAsyncDisposable
                 o.Outbox.MaxAttempts = 4;
             });
             silo.Services.AddConversationsSiloServices();
+            // The product's failure detection (src/Silo ships the same): a killed silo is declared dead within seconds, even on a loaded CI machine.
+            silo.Configure<Orleans.Configuration.ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(2);
+                o.NumMissedProbesLimit = 2;
+                o.NumVotesForDeathDeclaration = 1;
+            });
             if (w._database is { } db)
                 silo.AddAdoNetGrainStorage(ConversationGrain.StorageName, o => { o.Invariant = "Npgsql"; o.ConnectionString = db.ConnectionString + ";Maximum Pool Size=20"; });
             else
