@@ -49,11 +49,25 @@ public sealed partial class ChatwootWebhookHandler(ChatwootInboxAccounts inboxAc
                 return WebhookVerdict.Ignored;
             }
 
+            // Ids become API paths on the tenant's host (/api/v1/accounts/{a}/conversations/{c}) and the conversation key
+            // "{a}:{c}": anything but digits (".", "..", "7:1") could reach another path or another conversation.
+            if (BadId(read.AccountId, read.DisplayId, read.InboxId) is { } field)
+            {
+                LogBadId(tenant.Id, eventType, field);
+                return WebhookVerdict.Ignored;
+            }
+
             var accountId = read.AccountId;
             if (read.InboxId is { } inboxId)
             {
                 if (accountId is not null) await inboxAccounts.RememberAsync(tenant.Id, inboxId, accountId, cancellationToken);
                 else accountId = await inboxAccounts.FindAsync(tenant.Id, inboxId, cancellationToken);
+            }
+            if (accountId is not null && !IsId(accountId))
+            {
+                // Remembered before ids were checked: never address a conversation with it.
+                LogBadId(tenant.Id, eventType, "remembered account id");
+                return WebhookVerdict.Ignored;
             }
             if (accountId is null)
             {
@@ -69,6 +83,18 @@ public sealed partial class ChatwootWebhookHandler(ChatwootInboxAccounts inboxAc
             return WebhookVerdict.Accept([new WebhookDelivery(key, message)]);
         }
     }
+
+    /// <summary>Chatwoot ids are integers: 1 to 19 ASCII digits.</summary>
+    internal static bool IsId(string? id) => id is { Length: > 0 and <= 19 } && id.AsSpan().IndexOfAnyExceptInRange('0', '9') < 0;
+
+    private static string? BadId(string? accountId, string displayId, string? inboxId) =>
+        accountId is not null && !IsId(accountId) ? "account id"
+        : !IsId(displayId) ? "conversation id"
+        : inboxId is not null && !IsId(inboxId) ? "inbox id"
+        : null;
+
+    [LoggerMessage(LogLevel.Warning, "Chatwoot {EventType} for {Tenant} ignored: its {Field} is not a number (Chatwoot ids are digits); nothing stored")]
+    private partial void LogBadId(string tenant, string eventType, string field);
 
     [LoggerMessage(LogLevel.Debug, "Chatwoot webhook for {Tenant} ignored ({EventType}): {Why}")]
     private partial void LogIgnored(string tenant, string eventType, string why);

@@ -22,6 +22,7 @@ internal static class EngageEventClassifier
         var threadId = e.Meta("thread_id");
         if (string.IsNullOrEmpty(e.Type)) { reason = "no event type"; return null; }
         if (string.IsNullOrEmpty(threadId)) { reason = "no thread id"; return null; }
+        if (BadId(e, threadId) is { } field) { reason = BadIdReason + field; return null; }
 
         var result = e.Type switch
         {
@@ -44,6 +45,35 @@ internal static class EngageEventClassifier
             Data = Ids(e, threadId),
         };
         return new ClassifiedEngageEvent(new ConversationKey(tenant.Id, threadId), DedupeKey(e, result, eventId), result);
+    }
+
+    /// <summary>The start of the reason for an event ignored because one of its ids is not an Engage id (the handler logs it as a warning).</summary>
+    public const string BadIdReason = "not an Engage id (letters and digits, at most 64): ";
+
+    /// <summary>
+    /// Engage ids are ObjectId strings (24 hex in every sample) or integers (older docs): letters and digits.
+    /// They become REST paths (/content_threads/{id}) and conversation keys, so nothing else may pass.
+    /// </summary>
+    public static bool IsId(string? id) =>
+        id is { Length: > 0 and <= 64 } && id.AsSpan().IndexOfAnyExcept(IdAlphabet) < 0;
+
+    private static readonly System.Buffers.SearchValues<char> IdAlphabet =
+        System.Buffers.SearchValues.Create("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+
+    /// <summary>The first id field (present, so absent ones pass) that is not an Engage id.</summary>
+    private static string? BadId(EngageWebhookEvent e, string threadId)
+    {
+        if (!IsId(threadId)) return "thread_id";
+        foreach (var (name, value) in new[]
+                 {
+                     ("id", e.Meta("id")), ("resource.id", e.ResourceId), ("content_id", e.Meta("content_id")),
+                     ("intervention_id", e.Meta("intervention_id")), ("author_id", e.Meta("author_id")), ("source_id", e.Meta("source_id")),
+                     ("user_id", e.Meta("user_id")), ("event.user_id", e.UserId), ("creator_id", e.Meta("creator_id")), ("in_reply_to_id", e.Meta("in_reply_to_id")),
+                 })
+        {
+            if (!string.IsNullOrEmpty(value) && !IsId(value)) return name;
+        }
+        return e.MetaIds("category_ids") is { } categories && categories.Any(c => !IsId(c)) ? "category_ids" : null;
     }
 
     /// <summary>

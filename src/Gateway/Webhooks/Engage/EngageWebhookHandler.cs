@@ -96,7 +96,8 @@ public sealed partial class EngageWebhookHandler(ILogger<EngageWebhookHandler> l
             var classified = EngageEventClassifier.Classify(e, tenant, request.ReceivedAt, envelope.Id, out var reason);
             if (classified is null)
             {
-                LogIgnored(logger, tenant.Id, e.Type ?? "?", e.Id ?? "?", reason);
+                if (reason.StartsWith(EngageEventClassifier.BadIdReason, StringComparison.Ordinal)) LogBadId(logger, tenant.Id, e.Type ?? "?", reason);
+                else LogIgnored(logger, tenant.Id, e.Type ?? "?", e.Id ?? "?", reason);
                 continue;
             }
             if (!seen.Add((classified.Key, classified.DedupeKey))) continue;
@@ -127,6 +128,9 @@ public sealed partial class EngageWebhookHandler(ILogger<EngageWebhookHandler> l
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Engage webhook for tenant {Tenant} is not valid JSON: {Error}")]
     private static partial void LogMalformed(ILogger logger, string tenant, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Engage event {Type} for tenant {Tenant} ignored, nothing stored: {Reason}")]
+    private static partial void LogBadId(ILogger logger, string tenant, string type, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Engage event {Type} {EventId} for tenant {Tenant} ignored: {Reason}")]
     private static partial void LogIgnored(ILogger logger, string tenant, string type, string eventId, string reason);
