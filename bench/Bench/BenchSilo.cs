@@ -37,7 +37,7 @@ public static class BenchSilo
             if (replaceHandler)
             {
                 builder.Services.RemoveAll<Conversations.Gateway.Webhooks.IWebhookHandler>();
-                builder.Services.AddSingleton<Conversations.Gateway.Webhooks.IWebhookHandler, Postgres.IngestRatioScenario.JsonHandler>();
+                builder.Services.AddSingleton<Conversations.Gateway.Webhooks.IWebhookHandler, Postgres.JsonWebhookHandler>();
             }
         });
         await app.StartAsync();

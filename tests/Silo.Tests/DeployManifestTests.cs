@@ -1,3 +1,4 @@
+using Conversations.TestSupport.Processes;
 using System.Diagnostics;
 using Xunit.Abstractions;
 
@@ -84,29 +85,8 @@ public sealed class DeployManifestTests(ITestOutputHelper output)
         return validate;
     }
 
-    private static async Task<(int Exit, string Output)> RunAsync(string directory, string file, string[] args, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["NO_COLOR"] = "1";
-        start.Environment["npm_config_update_notifier"] = "false";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try { await process.WaitForExitAsync(cts.Token); }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"{file} {string.Join(' ', args)} did not finish within {timeout}:\n{await stdout}{await stderr}");
-        }
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int Exit, string Output)> RunAsync(string directory, string file, string[] args, TimeSpan timeout) =>
+        CommandRun.RunAsync(file, args, timeout, directory);
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Conversations.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("Conversations.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static string RepositoryRoot() => CommandRun.RepositoryRoot();
 }

@@ -1,3 +1,4 @@
+using Conversations.TestSupport.Processes;
 using System.Diagnostics;
 using System.Text;
 using Conversations.TestSupport.Network;
@@ -108,28 +109,8 @@ public sealed class PublishedOutputTests(ITestOutputHelper output) : IDisposable
         try { Directory.Delete(_publishDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    private static async Task<(int Exit, string Output)> RunAsync(string directory, string file, string[] args, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try { await process.WaitForExitAsync(cts.Token); }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"{file} did not finish within {timeout}:\n{await stdout}{await stderr}");
-        }
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int Exit, string Output)> RunAsync(string directory, string file, string[] args, TimeSpan timeout) =>
+        CommandRun.RunAsync(file, args, timeout, directory);
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Conversations.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("Conversations.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static string RepositoryRoot() => CommandRun.RepositoryRoot();
 }

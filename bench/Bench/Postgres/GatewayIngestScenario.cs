@@ -36,7 +36,7 @@ public static class GatewayIngestScenario
             {
                 b.Logging.ClearProviders();
                 b.Services.RemoveAll<IWebhookHandler>();
-                b.Services.AddSingleton<IWebhookHandler, JsonHandler>();
+                b.Services.AddSingleton<IWebhookHandler, JsonWebhookHandler>();
             });
             await gateway.StartAsync();
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri(gateway.Urls.Single()) };
@@ -78,19 +78,6 @@ public static class GatewayIngestScenario
             Console.WriteLine($"ack latency ms: p50 {P(0.5):F1}  p90 {P(0.9):F1}  p99 {P(0.99):F1}  p99.9 {P(0.999):F1}  max {sorted[^1]:F1}");
             await gateway.StopAsync();
             await gateway.DisposeAsync();
-        }
-    }
-
-    private sealed class JsonHandler : IWebhookHandler
-    {
-        public PlatformKind Platform => PlatformKind.Chatwoot;
-
-        public ValueTask<WebhookVerdict> HandleAsync(WebhookRequest request, TenantOptions tenant, CancellationToken cancellationToken)
-        {
-            using var document = JsonDocument.Parse(request.Body);
-            var key = new ConversationKey(tenant.Id, document.RootElement.GetProperty("conversation").GetString()!);
-            var message = new NewInboxMessage(document.RootElement.GetProperty("id").GetString()!, "bench.message", request.Body.ToArray());
-            return ValueTask.FromResult(WebhookVerdict.Accept([new WebhookDelivery(key, message)]));
         }
     }
 }

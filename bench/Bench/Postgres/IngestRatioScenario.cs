@@ -120,7 +120,7 @@ public static class IngestRatioScenario
         {
             b.Logging.ClearProviders();
             b.Services.RemoveAll<IWebhookHandler>();
-            b.Services.AddSingleton<IWebhookHandler, JsonHandler>();
+            b.Services.AddSingleton<IWebhookHandler, JsonWebhookHandler>();
         });
         await gateway.StartAsync();
         return gateway;
@@ -129,18 +129,4 @@ public static class IngestRatioScenario
     private static Task<WebApplication> StartEmbeddedAsync() =>
         BenchSilo.StartAsync(["--Conversations:Tenants:0:Id=bench", "--Conversations:Tenants:0:Platform=Chatwoot", "--Conversations:Tenants:0:UrlToken=t"],
             new Runtime.NoopPolicyFactory(), new NoopSender(), replaceHandler: true);
-
-    /// <summary>The webhook as the minimal JSON one (conversation id + message id): the number is the ingest path, not a platform's parsing.</summary>
-    internal sealed class JsonHandler : IWebhookHandler
-    {
-        public PlatformKind Platform => PlatformKind.Chatwoot;
-
-        public ValueTask<WebhookVerdict> HandleAsync(WebhookRequest request, TenantOptions tenant, CancellationToken cancellationToken)
-        {
-            using var document = JsonDocument.Parse(request.Body);
-            var key = new ConversationKey(tenant.Id, document.RootElement.GetProperty("conversation").GetString()!);
-            var message = new NewInboxMessage(document.RootElement.GetProperty("id").GetString()!, "bench.message", request.Body.ToArray());
-            return ValueTask.FromResult(WebhookVerdict.Accept([new WebhookDelivery(key, message)]));
-        }
-    }
 }

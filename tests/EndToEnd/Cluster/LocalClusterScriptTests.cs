@@ -1,3 +1,4 @@
+using Conversations.TestSupport.Processes;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -131,31 +132,8 @@ public sealed class LocalClusterScriptTests(ITestOutputHelper output)
         }));
     }
 
-    private static async Task<(int Exit, string Output)> RunAsync(string script, string[] args, Dictionary<string, string> env, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(script);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        foreach (var (key, value) in env) start.Environment[key] = value;
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(start)!;
-        // The script's background processes inherit its pipes only until they redirect to their logs.
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try { await process.WaitForExitAsync(cts.Token); }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"local-cluster.sh {string.Join(' ', args)} did not finish within {timeout}");
-        }
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int Exit, string Output)> RunAsync(string script, string[] args, Dictionary<string, string> env, TimeSpan timeout) =>
+        CommandRun.RunAsync("bash", [script, .. args], timeout, environment: env);
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Conversations.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("Conversations.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static string RepositoryRoot() => CommandRun.RepositoryRoot();
 }
