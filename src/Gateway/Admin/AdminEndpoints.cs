@@ -55,6 +55,9 @@ internal static class AdminEndpoints
             if (grains.Current is not { } factory)
                 return TypedResults.Json(new ErrorResponse("no silo reached yet"), GatewayJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status503ServiceUnavailable);
             var key = new ConversationKey(tenant, conversationId);
+            // Read before the snapshot: events are consumed only after the state that consumed them is
+            // written, so "no events now" and then "no state" means the conversation does not exist.
+            var anyEvents = await store.CountAfterAsync(key, 0, cancellationToken) > 0;
             ConversationSnapshot snapshot;
             try { snapshot = await factory.GetConversation(key).GetSnapshotAsync().WaitAsync(cancellationToken); }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -63,7 +66,7 @@ internal static class AdminEndpoints
                 return TypedResults.Json(new ErrorResponse($"no silo answered ({ex.GetType().Name})"), GatewayJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status503ServiceUnavailable);
             }
             var pending = await store.CountAfterAsync(key, snapshot.Cursor, cancellationToken);
-            if (!snapshot.Exists && pending == 0) return NotFound("conversation not found");
+            if (!snapshot.Exists && !anyEvents && pending == 0) return NotFound("conversation not found");
             var parked = await store.ReadParkedAsync(key, cancellationToken);
             return TypedResults.Json(ConversationView.From(key, snapshot, pending, parked), GatewayJsonContext.Default.ConversationView);
         });
