@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Conversations.TestSupport.Engage;
 
 /// <summary>
-/// Builds Engage webhook bodies shaped like the reference fixtures (engage.md 1.4, 1.6): an envelope
+/// Builds Engage webhook bodies shaped like the reference fixtures (Engage's documented webhook shapes): an envelope
 /// <c>{id, domain_id, events[]}</c> with content and intervention events. Ids are 24-hex strings.
 /// </summary>
 public static class EngagePayloads

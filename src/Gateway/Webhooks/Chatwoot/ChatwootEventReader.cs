@@ -9,7 +9,7 @@ namespace Conversations.Gateway.Webhooks.Chatwoot;
 public sealed record ChatwootEvent(string? AccountId, string? InboxId, string DisplayId, string DedupeKey, ConversationEvent Event);
 
 /// <summary>
-/// Classifies one Chatwoot agent-bot webhook (chatwoot.md section 3) into a platform-neutral
+/// Classifies one Chatwoot agent-bot webhook (the agent-bot payloads Chatwoot documents) into a platform-neutral
 /// <see cref="ConversationEvent"/>. Pure: no I/O; the handler resolves accounts and appends.
 /// </summary>
 public static class ChatwootEventReader

@@ -7,7 +7,7 @@ internal sealed record ClassifiedEngageEvent(ConversationKey Key, string DedupeK
 
 /// <summary>
 /// Turns one Engage webhook event into a normalized <see cref="ConversationEvent"/>, applying the
-/// filters of engage.md 1.8 that the payload allows (type, status, creator, approval, BOT category).
+/// filters of Engage's bot guide that the payload allows (type, status, creator, approval, BOT category).
 /// The bot's identity ids (rule 3) and identity links to agents (rule 6) need REST lookups, so the
 /// grain applies those. Returns null, with a reason, for events that are accepted and ignored.
 /// </summary>

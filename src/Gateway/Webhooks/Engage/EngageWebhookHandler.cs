@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Conversations.Gateway.Webhooks.Engage;
 
 /// <summary>
-/// Engage Digital ingress (engage.md 1.2-1.8, 5). GET is the PubSubHubbub-style handshake; POST
+/// Engage Digital ingress (Engage's webhook API and bot guide). GET is the PubSubHubbub-style handshake; POST
 /// carries a batch of events authenticated by the plain shared secret in <c>X-Dimelo-Secret</c>.
 /// Every event of the batch is classified, ordered by <c>issued_at</c> and stored under its event
 /// id; nothing here calls Engage.

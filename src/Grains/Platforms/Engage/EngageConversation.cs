@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace Conversations.Grains.Platforms.Engage;
 
 /// <summary>
-/// Engage Digital's side of the conversation grain (engage.md 3, 5). Ownership is the thread's
+/// Engage Digital's side of the conversation grain (Engage's bot guide). Ownership is the thread's
 /// category: BOT = the bot, anything else = humans, and an intervention owned by a human agent keeps
 /// the bot quiet until it closes. Replies are <c>POST /contents</c> (an intervention opened first on a
 /// thread's first content); handoff ends the bot's intervention and moves the thread from BOT to AGENT.
@@ -330,7 +330,7 @@ public sealed partial class EngageConversation(
         var body = PlainText.Cap(ReplyText(reply), MaxReplyLength);
         if (body.Length == 0) return [];
         var actions = new List<NewOutboxMessage>();
-        // engage.md 3.3: open the bot's intervention before its first reply, on a thread's first content without one.
+        // Engage's bot guide: open the bot's intervention before its first reply, on a thread's first content without one.
         if (scope.Tenant.Engage.OpenIntervention && ids.GetValueOrDefault(EngageStateKeys.BotIntervention) != "true"
             && ids.GetValueOrDefault(EngageStateKeys.OpenOn) is { Length: > 0 } openOn)
         {
@@ -343,7 +343,7 @@ public sealed partial class EngageConversation(
         return actions;
     }
 
-    /// <summary>Plain text only (engage.md 3.4): HTML reduced, buttons and cards written out as lines.</summary>
+    /// <summary>Plain text only (Engage's sources are plain text): HTML reduced, buttons and cards written out as lines.</summary>
     public static string ReplyText(AiReply reply)
     {
         var parts = new List<string>();

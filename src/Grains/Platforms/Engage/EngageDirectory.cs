@@ -4,7 +4,7 @@ using Conversations.Grains.Platforms.Engage.Api;
 namespace Conversations.Grains.Platforms.Engage;
 
 /// <summary>
-/// Cached reference data per tenant (engage.md 4.2 pitfall 14): customer identities (display name,
+/// Cached reference data per tenant (Engage's directory endpoints are slow and rate-limited): customer identities (display name,
 /// links to agents) and the bot user's identity ids (filter rule 3). Each is fetched once per
 /// <see cref="EngageClientOptions.IdentityCacheTtl"/>; concurrent misses share one request; a
 /// failed fetch is not cached.

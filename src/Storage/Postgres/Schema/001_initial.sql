@@ -1,5 +1,5 @@
 -- Conversations runtime schema, version 1. Applied once by PostgresSchemaMigrator under an advisory lock.
--- Tables are the truth; NOTIFY only wakes things up (runtime-design.md).
+-- Tables are the truth; NOTIFY only wakes things up.
 
 -- One sequence for silo incarnations, shard epochs and coordinator terms: every ownership change
 -- takes a strictly larger number (I2).

@@ -91,7 +91,7 @@ public sealed partial class EngageActionSender(
         }
     }
 
-    /// <summary>engage.md 3.2: an agent can take work when a channel is available and not full.</summary>
+    /// <summary>Engage's routing rule: an agent can take work when a channel is available and not full.</summary>
     private async Task HoldingIfNoAgentAsync(EngageApiClient api, TenantOptions tenant, ConversationKey key, EngageHoldingIfNoAgentAction holding, CancellationToken cancellationToken)
     {
         var categories = string.IsNullOrEmpty(tenant.Engage.AgentCategoryId) ? [] : new[] { tenant.Engage.AgentCategoryId };
@@ -110,7 +110,7 @@ public sealed partial class EngageActionSender(
         LogHandedOff(logger, key.Tenant, key.ConversationId, handoff.Reason);
     }
 
-    /// <summary>engage.md 3.3: close the bot's intervention when it replied in it, cancel it when it did not.</summary>
+    /// <summary>Engage's bot guide: close the bot's intervention when it replied in it, cancel it when it did not.</summary>
     private async Task EndBotInterventionAsync(EngageApiClient api, TenantOptions tenant, ConversationKey key, EngageHandoffAction handoff, CancellationToken cancellationToken)
     {
         var ids = new List<string>();
@@ -126,7 +126,7 @@ public sealed partial class EngageActionSender(
             if (await TryEndAsync(close: handoff.BotReplied).ConfigureAwait(false)) continue;
             await TryEndAsync(close: !handoff.BotReplied).ConfigureAwait(false);
 
-            // The agent's context (engage.md 5.4.4): best effort, a refused comment does not stop the handoff.
+            // The agent's context (Engage's intervention comments): best effort, a refused comment does not stop the handoff.
             async Task CommentAsync(string interventionId)
             {
                 if (string.IsNullOrWhiteSpace(handoff.Summary)) return;
@@ -164,7 +164,7 @@ public sealed partial class EngageActionSender(
 
     /// <summary>
     /// Read-modify-write of the thread's own categories (<c>update_categories</c> replaces the set,
-    /// engage.md pitfall 7); 409 means a categorization is running, so it is retried after a pause.
+    /// a known pitfall of Engage bots); 409 means a categorization is running, so it is retried after a pause.
     /// </summary>
     private async Task RecategorizeAsync(EngageApiClient api, string threadId, string? remove, string? add, CancellationToken cancellationToken)
     {

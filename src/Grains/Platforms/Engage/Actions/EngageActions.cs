@@ -27,7 +27,7 @@ public static class EngageActionKinds
 /// <summary><c>POST /contents</c> in reply to the customer's content, plain text, private when that content was.</summary>
 public sealed record EngageReplyAction(string InReplyToId, string Body, bool Private = false);
 
-/// <summary><c>POST /interventions?content_id=</c> before the bot's first reply (engage.md 3.3).</summary>
+/// <summary><c>POST /interventions?content_id=</c> before the bot's first reply (Engage's bot guide).</summary>
 public sealed record EngageOpenInterventionAction(string ContentId);
 
 /// <summary>

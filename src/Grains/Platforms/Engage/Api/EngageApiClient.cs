@@ -6,7 +6,7 @@ using Conversations.Grains.Platforms.Engage.Http;
 namespace Conversations.Grains.Platforms.Engage.Api;
 
 /// <summary>
-/// The Engage Digital REST API (<c>/1.0</c>, engage.md 2) for one tenant: Bearer token, Rails-style
+/// The Engage Digital REST API (<c>/1.0</c>) for one tenant: Bearer token, Rails-style
 /// <c>x[]=</c> parameters (query string for reads, form body for writes), lenient JSON, errors as
 /// <see cref="EngageApiException"/>. Rate limiting and read retries live in the HTTP handlers.
 /// </summary>

@@ -5,7 +5,7 @@ namespace Conversations.Grains.Platforms.Engage.Api;
 
 /// <summary>
 /// An Engage API error: <c>{"error":"&lt;identifier&gt;","message":"...","status":n}</c> when the body
-/// is JSON (engage.md 2.3), otherwise just the status. <see cref="Transient"/> says whether a retry can help.
+/// is JSON (Engage's REST errors), otherwise just the status. <see cref="Transient"/> says whether a retry can help.
 /// </summary>
 public sealed class EngageApiException(HttpStatusCode status, string? error, string? detail, TimeSpan? retryAfter, string operation)
     : Exception($"Engage {operation} failed: {(int)status} {error ?? status.ToString()}{(string.IsNullOrEmpty(detail) ? "" : " - " + detail)}")
@@ -40,7 +40,7 @@ public sealed class EngageApiException(HttpStatusCode status, string? error, str
         }
         catch (JsonException)
         {
-            // "A few errors" are not JSON (engage.md 2.3): the status alone carries the meaning.
+            // "A few errors" are not JSON (Engage's REST errors): the status alone carries the meaning.
         }
         return new EngageApiException(status, error, message, retryAfter, operation);
     }

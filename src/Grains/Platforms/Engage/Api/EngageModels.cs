@@ -1,6 +1,6 @@
 namespace Conversations.Grains.Platforms.Engage.Api;
 
-// Shapes of engage.md 2.5 / OAS components.schemas, reduced to the fields the proxy reads.
+// Shapes of Engage's REST resources (its OpenAPI components.schemas), reduced to the fields the proxy reads.
 // Unknown fields are ignored; every id is a string (numbers are accepted, see EngageJson).
 
 /// <summary>A paged collection: <c>{count, offset, limit, records}</c>.</summary>
@@ -69,7 +69,7 @@ public sealed record EngageIdentity
     public string? Screenname { get; init; }
     public string? Firstname { get; init; }
     public string? Lastname { get; init; }
-    /// <summary>Non-empty when the identity belongs to an agent (engage.md 1.8 rule 6).</summary>
+    /// <summary>Non-empty when the identity belongs to an agent (Engage's bot guide: agents' identities are not customers).</summary>
     public List<string>? UserIds { get; init; }
 
     public string? BestName =>
@@ -93,6 +93,6 @@ public sealed record EngageAgentChannel
     public string? Status { get; init; }
     public string? Busyness { get; init; }
 
-    /// <summary>engage.md 3.2: available and not full.</summary>
+    /// <summary>Engage's routing rule: available and not full.</summary>
     public bool CanTakeWork => Status == "available" && Busyness != "full";
 }

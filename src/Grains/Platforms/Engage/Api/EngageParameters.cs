@@ -3,7 +3,7 @@ using System.Text;
 namespace Conversations.Grains.Platforms.Engage.Api;
 
 /// <summary>
-/// Request parameters in Engage's Rails convention (engage.md 2.1): arrays repeat the key with a
+/// Request parameters in Engage's Rails convention: arrays repeat the key with a
 /// <c>[]</c> suffix (<c>thread_category_ids[]=a&amp;thread_category_ids[]=b</c>), booleans are true/false.
 /// </summary>
 public sealed class EngageParameters
