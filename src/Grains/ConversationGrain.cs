@@ -57,11 +57,11 @@ public sealed partial class ConversationGrain(
         return RunAsync();
     }
 
-    public async Task<ConversationSnapshot> GetSnapshotAsync()
+    public Task<ConversationSnapshot> GetSnapshotAsync()
     {
         var s = state.State;
         IReadOnlyList<PendingActionView> pending = [.. s.Pending.Select(a => new PendingActionView(a.Id, a.Kind, a.Attempts, a.NextAttemptAt, a.LastError))];
-        return await Task.FromResult(new ConversationSnapshot(state.RecordExists, s.Version, s.Cursor, s.Policy, pending));
+        return Task.FromResult(new ConversationSnapshot(state.RecordExists, s.Version, s.Cursor, s.Policy, pending));
     }
 
     public async Task<bool> RetryParkedAsync(long actionId)
@@ -86,9 +86,7 @@ public sealed partial class ConversationGrain(
         }
         catch (InconsistentStateException ex)
         {
-            metrics.WriteConflicts.Add(1);
-            LogWriteRefused(_key, ex.Message);
-            Stop();
+            WriteRefused(ex);
             throw;
         }
         catch
@@ -116,10 +114,7 @@ public sealed partial class ConversationGrain(
         }
         catch (InconsistentStateException ex)
         {
-            // Another activation wrote this conversation: what this one holds is stale, and it has sent nothing of it.
-            metrics.WriteConflicts.Add(1);
-            LogWriteRefused(_key, ex.Message);
-            Stop();
+            WriteRefused(ex);
         }
         catch (Exception ex)
         {
@@ -290,6 +285,14 @@ public sealed partial class ConversationGrain(
         var exponent = Math.Min(attempt - 1, 30);
         var ticks = Math.Min(_options.Outbox.InitialBackoff.Ticks * (1L << exponent), _options.Outbox.MaxBackoff.Ticks);
         return TimeSpan.FromTicks((long)(ticks * (0.8 + Random.Shared.NextDouble() * 0.4)));
+    }
+
+    /// <summary>Another activation wrote this conversation: what this one holds is stale, and it has sent nothing of it.</summary>
+    private void WriteRefused(InconsistentStateException ex)
+    {
+        metrics.WriteConflicts.Add(1);
+        LogWriteRefused(_key, ex.Message);
+        Stop();
     }
 
     /// <summary>Drops this activation once the current call ends; the next message activates a fresh one from storage.</summary>
