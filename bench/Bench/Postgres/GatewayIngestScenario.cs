@@ -26,19 +26,7 @@ public static class GatewayIngestScenario
         var conversations = Args.Int(args, "conversations", 5000);
         await using var database = await BenchDatabase.CreateAsync("gateway");
         {
-            var connectionString = database.ConnectionString;
-            var gateway = GatewayApp.Build(
-            [
-                "--urls", "http://127.0.0.1:0",
-                "--Conversations:Store:Provider=Postgres", $"--Conversations:Store:ConnectionString={connectionString}",
-                "--Conversations:Tenants:0:Id=bench", "--Conversations:Tenants:0:Platform=Chatwoot", "--Conversations:Tenants:0:UrlToken=t",
-            ], b =>
-            {
-                b.Logging.ClearProviders();
-                b.Services.RemoveAll<IWebhookHandler>();
-                b.Services.AddSingleton<IWebhookHandler, JsonWebhookHandler>();
-            });
-            await gateway.StartAsync();
+            var gateway = await IngestRatioScenario.StartGatewayAsync(database.ConnectionString);
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri(gateway.Urls.Single()) };
             var body = new string('x', 400);
 

@@ -109,7 +109,8 @@ public static class IngestRatioScenario
         return app;
     }
 
-    private static async Task<WebApplication> StartGatewayAsync(string connectionString)
+    /// <summary>The standalone gateway on PostgreSQL with the minimal JSON webhook handler, started.</summary>
+    internal static async Task<WebApplication> StartGatewayAsync(string connectionString)
     {
         var gateway = GatewayApp.Build(
         [

@@ -9,6 +9,18 @@ public static class ChatwootPayloads
 
     public static long NextId() => Interlocked.Increment(ref _nextId);
 
+    /// <summary>A POST of <paramref name="payload"/> to a tenant's webhook, signed with <paramref name="secret"/> as Chatwoot signs it now.</summary>
+    public static HttpRequestMessage SignedPost(JsonNode payload, string secret, string tenant = "acme")
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString());
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/webhooks/chatwoot/{tenant}") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.Add(Conversations.Gateway.Webhooks.Chatwoot.ChatwootSignature.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add(Conversations.Gateway.Webhooks.Chatwoot.ChatwootSignature.SignatureHeader, Conversations.Gateway.Webhooks.Chatwoot.ChatwootSignature.Sign(secret, timestamp, body));
+        return request;
+    }
+
     public static JsonObject Contact() => new()
     {
         ["additional_attributes"] = new JsonObject(),

@@ -135,12 +135,7 @@ public sealed partial class LifecycleWorld : IAsyncDisposable
     /// <summary>A signed Chatwoot webhook with a customer message; returns the HTTP status and how long the answer took.</summary>
     public static async Task<(int Status, TimeSpan Took)> PostAsync(HttpClient http, string text, int conversation)
     {
-        var body = Encoding.UTF8.GetBytes(ChatwootPayloads.Incoming(text, conversation: conversation).ToJsonString());
-        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/chatwoot/acme") { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.Add(ChatwootSignature.TimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
-        request.Headers.Add(ChatwootSignature.SignatureHeader, ChatwootSignature.Sign(Secret, timestamp, body));
+        using var request = ChatwootPayloads.SignedPost(ChatwootPayloads.Incoming(text, conversation: conversation), Secret);
         var started = Stopwatch.GetTimestamp();
         using var response = await http.SendAsync(request);
         return ((int)response.StatusCode, Stopwatch.GetElapsedTime(started));

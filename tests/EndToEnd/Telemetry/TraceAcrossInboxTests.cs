@@ -101,12 +101,7 @@ public sealed class TraceAcrossInboxTests
 
     private static async Task PostSignedAsync(HttpClient http, JsonNode payload)
     {
-        var body = Encoding.UTF8.GetBytes(payload.ToJsonString());
-        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/chatwoot/acme") { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.Add(ChatwootSignature.TimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
-        request.Headers.Add(ChatwootSignature.SignatureHeader, ChatwootSignature.Sign(Secret, timestamp, body));
+        using var request = ChatwootPayloads.SignedPost(payload, Secret);
         using var response = await http.SendAsync(request);
         Assert.Equal(200, (int)response.StatusCode);
     }
