@@ -169,7 +169,7 @@ public static class ChatwootScenarios
         Console.WriteLine($"  steady state (from {measureStart.TotalSeconds:F1} s): {steady:N0} answers/s = {100 * steady / ideal:F0}% of {conversations:N0} / {aiMs / 1000.0:0.#} s; {failed} webhooks not 200");
         Console.WriteLine($"  allocated {allocatedPerAnswer / 1024:N0} KiB per answer (this process: silo, fake Chatwoot, load generator), {gcs} gen0 GCs in the window");
         sampler?.Stop();
-        sampler?.Print();
+        sampler?.Print(Args.Int(args, "alloc-top", 25));
     }
 
     /// <summary>The silo with its fakes (the AI in another process with <c>ai=URL</c>), warmed up.</summary>

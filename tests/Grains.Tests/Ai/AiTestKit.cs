@@ -11,11 +11,13 @@ namespace Conversations.Grains.Tests.Ai;
 /// <summary>The real AI client (connectors + pipelines) from the real registrations, pointed at a loopback fake.</summary>
 public static class AiTestKit
 {
-    public static (IAiClient Client, ServiceProvider Services) Client(AiResilienceOptions? resilience = null)
+    /// <param name="configure">Host registrations made before the grains' (e.g. an <c>IChatClient</c>).</param>
+    public static (IAiClient Client, ServiceProvider Services) Client(AiResilienceOptions? resilience = null, Action<IServiceCollection>? configure = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton(resilience ?? new AiResilienceOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) });
+        configure?.Invoke(services);
         services.AddConversationsGrains(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
         var provider = services.BuildServiceProvider();
         return (provider.GetRequiredService<IAiClient>(), provider);

@@ -1,103 +1,75 @@
-using System.Buffers;
+using System.ClientModel;
+using System.ClientModel.Primitives;
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Conversations.Grains.Conversation;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using OpenAI;
+using OpenAI.Chat;
+using ChatMessage = Microsoft.Extensions.AI.ChatMessage;
 
 namespace Conversations.Grains.Ai.OpenAi;
 
 /// <summary>
-/// Any OpenAI-compatible Chat Completions server (OpenAI, vLLM, llama.cpp, Ollama, LM Studio). The
-/// transcript goes as messages after a system prompt with the known facts; a <c>handoff_to_human</c>
-/// tool lets the model hand off. Servers that refuse tools (HTTP 400/422) get a tool-less request where
-/// the model signals a handoff with the <see cref="HandoffMarker"/> line; the refusal is remembered per tenant.
+/// <c>Ai:Kind=OpenAi</c>: the conversation asked of an <see cref="IChatClient"/> (Microsoft.Extensions.AI). The transcript
+/// goes as messages after a system prompt with the known facts; a <c>handoff_to_human</c> tool lets the model hand off.
+/// <para>
+/// The chat client is the host's when it registers one: an <see cref="IChatClient"/> keyed by the tenant id first, else an
+/// unkeyed <see cref="IChatClient"/>. Otherwise it is the OpenAI SDK's client (Microsoft.Extensions.AI.OpenAI) for any
+/// OpenAI-compatible Chat Completions server (OpenAI, vLLM, llama.cpp, Ollama, LM Studio) at <c>Ai:Endpoint</c>, sending
+/// through the named <see cref="AiHttp.HttpClientName"/> client (its connection caps), with no retries or timeout of its
+/// own: the tenant's pipeline (<see cref="AiPipelines"/>) does those.
+/// </para>
+/// Servers that refuse tools (HTTP 400/422) get a tool-less request where the model signals a handoff with the
+/// <see cref="HandoffMarker"/> line; the refusal is remembered per tenant and endpoint.
 /// </summary>
-public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider time) : IAiConnector
+public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider time, IServiceProvider services) : IAiConnector
 {
     public const string HandoffTool = "handoff_to_human";
     public const string HandoffMarker = "[HANDOFF]";
     public const string DefaultModel = "gpt-4o-mini";
     public const string DefaultSystemPrompt = "You are a helpful, concise customer-support assistant. Answer in the customer's language. Never invent order details or policies you were not given.";
+    private const string Engine = "OpenAI-compatible server";
 
-    /// <summary>The <c>tools</c> array offering <see cref="HandoffTool"/>, serialized once.</summary>
-    private static readonly byte[] HandoffTools = JsonSerializer.SerializeToUtf8Bytes(new JsonArray(new JsonObject
-    {
-        ["type"] = "function",
-        ["function"] = new JsonObject
+    /// <summary>The <see cref="HandoffTool"/> declaration (the model calls it; nothing here invokes it), built once.</summary>
+    public static readonly AIFunctionDeclaration Handoff = AIFunctionFactory.CreateDeclaration(
+        HandoffTool,
+        "Hand the conversation to a human support agent when you cannot help, the customer asks for a person, or the request needs a human decision.",
+        JsonSerializer.SerializeToElement(new
         {
-            ["name"] = HandoffTool,
-            ["description"] = "Hand the conversation to a human support agent when you cannot help, the customer asks for a person, or the request needs a human decision.",
-            ["parameters"] = new JsonObject
-            {
-                ["type"] = "object",
-                ["properties"] = new JsonObject { ["reason"] = new JsonObject { ["type"] = "string", ["description"] = "Why a human is needed, in one sentence." } },
-            },
-        },
-    }));
+            type = "object",
+            properties = new { reason = new { type = "string", description = "Why a human is needed, in one sentence." } },
+        }));
 
-    private readonly ConcurrentDictionary<string, bool> _noTools = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Tenant, string? Endpoint), Target> _targets = new();
+    private HttpClient? _http;
 
     public AiKind Kind => AiKind.OpenAi;
 
     public async ValueTask<AiReply> RespondAsync(AiRequest request, CancellationToken cancellationToken)
     {
-        var toolsKey = $"{request.Tenant.Id}|{request.Tenant.Ai.Endpoint}";
-        var useTools = request.Purpose == AiPurpose.Reply && !_noTools.ContainsKey(toolsKey);
-        using var response = await PostAsync(request, useTools, cancellationToken);
-        if (useTools && response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity)
+        var target = TargetFor(request.Tenant);
+        var useTools = request.Purpose == AiPurpose.Reply && !target.NoTools;
+        ChatResponse response;
+        try
         {
-            // vLLM without --enable-auto-tool-choice and older servers reject tools: fall back to the text marker.
-            _noTools[toolsKey] = true;
-            using var fallback = await PostAsync(request, tools: false, cancellationToken);
-            return await ParseAsync(fallback, cancellationToken);
-        }
-        return await ParseAsync(response, cancellationToken);
-    }
-
-    private async Task<HttpResponseMessage> PostAsync(AiRequest request, bool tools, CancellationToken cancellationToken)
-    {
-        var message = new HttpRequestMessage(HttpMethod.Post, CompletionsUri(request.Tenant.Ai)) { Content = RequestBody(request, tools) };
-        AiHttp.Authorize(message, request.Tenant.Ai);
-        using (message) return await httpClients.CreateClient(AiHttp.HttpClientName).SendAsync(message, cancellationToken);
-    }
-
-    /// <summary>The Chat Completions request, written straight to UTF-8 (no JSON tree per call; the transcript can be long).</summary>
-    private static ReadOnlyMemoryContent RequestBody(AiRequest request, bool tools)
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("model", request.Tenant.Ai.Model ?? DefaultModel);
-            json.WriteStartArray("messages");
-            WriteMessage(json, "system", SystemPrompt(request, tools));
-            foreach (var entry in request.Transcript)
+            try
             {
-                if (entry.Role == TranscriptRole.Customer) WriteMessage(json, "user", entry.Text);
-                else if (entry.Role == TranscriptRole.Bot) WriteMessage(json, "assistant", entry.Text);
-                else WriteMessage(json, "assistant", $"(human agent {entry.Author}) {entry.Text}");
+                response = await target.Client.GetResponseAsync(Messages(request, useTools, target.Plugged), Options(target, request.Tenant.Ai, useTools), cancellationToken);
             }
-            json.WriteEndArray();
-            if (tools)
+            catch (ClientResultException refused) when (useTools && refused.Status is 400 or 422)
             {
-                json.WritePropertyName("tools");
-                json.WriteRawValue(HandoffTools, skipInputValidation: true);
+                // vLLM without --enable-auto-tool-choice and older servers reject tools: fall back to the text marker.
+                target.NoTools = true;
+                response = await target.Client.GetResponseAsync(Messages(request, tools: false, target.Plugged), Options(target, request.Tenant.Ai, tools: false), cancellationToken);
             }
-            json.WriteEndObject();
         }
-        var content = new ReadOnlyMemoryContent(buffer.WrittenMemory);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-        return content;
-
-        static void WriteMessage(Utf8JsonWriter json, string role, string content)
-        {
-            json.WriteStartObject();
-            json.WriteString("role", role);
-            json.WriteString("content", content);
-            json.WriteEndObject();
-        }
+        catch (ClientResultException failure) { throw ChatClientFailures.Map(failure, time, Engine); }
+        // The OpenAI SDK reads choices[0].message without looking: an answer without them fails in there.
+        catch (ArgumentOutOfRangeException empty) when (!target.Plugged) { throw new AiTransientException($"{Engine} answered without choices", inner: empty); }
+        catch (NullReferenceException empty) when (!target.Plugged) { throw new AiTransientException($"{Engine} answered without a message", inner: empty); }
+        return Parse(response);
     }
 
     /// <summary>Ai:Endpoint may be the server ("http://host:8000"), its API base (".../v1") or the full completions URL.</summary>
@@ -108,6 +80,84 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
             ? new Uri(endpoint, "/v1/chat/completions")
             : AiHttp.Resolve(ai, "/chat/completions");
     }
+
+    /// <summary>The base the OpenAI SDK appends <c>/chat/completions</c> to.</summary>
+    public static Uri ApiBase(AiOptions ai)
+    {
+        var completions = CompletionsUri(ai).ToString();
+        return new Uri(completions[..^"/chat/completions".Length]);
+    }
+
+    private Target TargetFor(TenantOptions tenant)
+    {
+        var ai = tenant.Ai;
+        if (_targets.TryGetValue((tenant.Id, ai.Endpoint), out var target) && target.Matches(ai)) return target;
+        var host = HostClient(tenant.Id);
+        var built = new Target(host ?? BuildClient(ai), host is not null, ai.ApiKey, ai.Model) { NoTools = target?.NoTools ?? false };
+        _targets[(tenant.Id, ai.Endpoint)] = built;
+        return built;
+    }
+
+    /// <summary>The host's chat client: keyed by the tenant id, else the unkeyed one, else none.</summary>
+    private IChatClient? HostClient(string tenantId) =>
+        (services as IKeyedServiceProvider)?.GetKeyedService<IChatClient>(tenantId) ?? services.GetService<IChatClient>();
+
+    private IChatClient BuildClient(AiOptions ai)
+    {
+        var options = new OpenAIClientOptions
+        {
+            Endpoint = ApiBase(ai),
+            Transport = new HttpClientPipelineTransport(_http ??= httpClients.CreateClient(AiHttp.HttpClientName)),
+            // The tenant's pipeline retries (honouring Retry-After), breaks and times out each attempt (Ai:Timeout).
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+            NetworkTimeout = Timeout.InfiniteTimeSpan,
+            // The turn's AI span (engine, model, latency) and HttpClient's span already trace the call; the SDK's own
+            // span per request would be a third, and costs allocations on every answer.
+            EnableDistributedTracing = false,
+            // Like the named client's removed logging handlers: nothing logged per request on the hot path.
+            ClientLoggingOptions = new ClientLoggingOptions { EnableLogging = false, EnableMessageLogging = false },
+        };
+        // The SDK insists on a key; local servers (vLLM, llama.cpp, Ollama) run without one and get no Authorization header.
+        if (string.IsNullOrEmpty(ai.ApiKey)) options.AddPolicy(NoAuthorization.Instance, PipelinePosition.BeforeTransport);
+        return new ChatClient(ai.Model ?? DefaultModel, new ApiKeyCredential(string.IsNullOrEmpty(ai.ApiKey) ? "none" : ai.ApiKey), options).AsIChatClient();
+    }
+
+    private static List<ChatMessage> Messages(AiRequest request, bool tools, bool plugged)
+    {
+        var messages = new List<ChatMessage>(request.Transcript.Count + 1) { Message(ChatRole.System, SystemPrompt(request, tools), plugged) };
+        foreach (var entry in request.Transcript)
+        {
+            if (entry.Role == TranscriptRole.Customer) messages.Add(Message(ChatRole.User, entry.Text, plugged));
+            else if (entry.Role == TranscriptRole.Bot) messages.Add(Message(ChatRole.Assistant, entry.Text, plugged));
+            else messages.Add(Message(ChatRole.Assistant, $"(human agent {entry.Author}) {entry.Text}", plugged));
+        }
+        return messages;
+    }
+
+    /// <summary>
+    /// A host's client gets the text as content; the OpenAI SDK's client gets the SDK's own message as the raw
+    /// representation, which its adapter sends as is instead of converting the content on every call.
+    /// </summary>
+    private static ChatMessage Message(ChatRole role, string text, bool plugged)
+    {
+        if (plugged) return new ChatMessage(role, [new TextContent(text)]);
+        OpenAI.Chat.ChatMessage wire = role == ChatRole.User ? new UserChatMessage(text)
+            : role == ChatRole.System ? new SystemChatMessage(text)
+            : new AssistantChatMessage(text);
+        return new ChatMessage { Role = role, RawRepresentation = wire };
+    }
+
+    /// <summary>The OpenAI SDK's form of <see cref="Handoff"/>, built once (Microsoft.Extensions.AI would convert the declaration on every call).</summary>
+    private static readonly ChatTool HandoffChatTool = ChatTool.CreateFunctionTool(Handoff.Name, Handoff.Description, BinaryData.FromString(Handoff.JsonSchema.GetRawText()));
+
+    private static readonly Func<IChatClient, object?> WithHandoffTool = static _ => new ChatCompletionOptions { Tools = { HandoffChatTool } };
+
+    private static ChatOptions Options(Target target, AiOptions ai, bool tools) => new()
+    {
+        ModelId = ai.Model ?? DefaultModel,
+        Tools = tools && target.Plugged ? [Handoff] : null,
+        RawRepresentationFactory = tools && !target.Plugged ? WithHandoffTool : null,
+    };
 
     private static string SystemPrompt(AiRequest request, bool tools)
     {
@@ -121,27 +171,21 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
         return system;
     }
 
-    private async ValueTask<AiReply> ParseAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private static AiReply Parse(ChatResponse response)
     {
-        await AiHttp.EnsureSuccessAsync(response, time, "OpenAI-compatible server", cancellationToken);
-        using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
-        if (document.RootElement.Property("choices") is not { ValueKind: JsonValueKind.Array } choices || choices.GetArrayLength() == 0)
-            throw new AiTransientException("OpenAI-compatible server answered without choices");
-        var message = choices[0].Property("message") ?? throw new AiTransientException("OpenAI-compatible server answered without a message");
-
         var handoff = false;
         string? reason = null;
-        if (message.Property("tool_calls") is { ValueKind: JsonValueKind.Array } calls)
+        foreach (var message in response.Messages)
         {
-            foreach (var call in calls.EnumerateArray())
+            foreach (var item in message.Contents)
             {
-                if (call.Property("function") is not { } function || function.String("name") != HandoffTool) continue;
+                if (item is not FunctionCallContent { Name: HandoffTool } call) continue;
                 handoff = true;
-                reason = ReadReason(function.String("arguments"));
+                reason = ReadReason(call);
             }
         }
 
-        var content = message.String("content") ?? "";
+        var content = response.Text;
         var lines = content.Split('\n');
         var marker = Array.FindIndex(lines, l => l.TrimStart().StartsWith(HandoffMarker, StringComparison.OrdinalIgnoreCase));
         if (marker >= 0)
@@ -155,14 +199,47 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
     }
 
     /// <summary>Tool arguments are text the model wrote: read a reason if it is there, never fail on it.</summary>
-    private static string? ReadReason(string? arguments)
+    private static string? ReadReason(FunctionCallContent call)
     {
-        if (string.IsNullOrWhiteSpace(arguments)) return null;
-        try
+        if (call.Exception is not null || call.Arguments is null || !call.Arguments.TryGetValue("reason", out var value)) return null;
+        return value switch
         {
-            using var args = JsonDocument.Parse(arguments);
-            return args.RootElement.String("reason");
+            JsonElement { ValueKind: JsonValueKind.String } text => text.GetString(),
+            JsonElement { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined } => null,
+            JsonElement other => other.ToString(),
+            null => null,
+            _ => value.ToString(),
+        };
+    }
+
+    /// <summary>The chat client for one tenant and endpoint, and whether that server refused tools.</summary>
+    private sealed class Target(IChatClient client, bool plugged, string? apiKey, string? model)
+    {
+        public IChatClient Client { get; } = client;
+
+        /// <summary>The host's client rather than the OpenAI SDK's.</summary>
+        public bool Plugged { get; } = plugged;
+
+        public volatile bool NoTools;
+
+        public bool Matches(AiOptions ai) => string.Equals(apiKey, ai.ApiKey, StringComparison.Ordinal) && string.Equals(model, ai.Model, StringComparison.Ordinal);
+    }
+
+    /// <summary>Removes the placeholder key's Authorization header (Ai:ApiKey unset).</summary>
+    private sealed class NoAuthorization : PipelinePolicy
+    {
+        public static readonly NoAuthorization Instance = new();
+
+        public override void Process(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
+        {
+            message.Request.Headers.Remove("Authorization");
+            ProcessNext(message, pipeline, currentIndex);
         }
-        catch (JsonException) { return null; }
+
+        public override ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
+        {
+            message.Request.Headers.Remove("Authorization");
+            return ProcessNextAsync(message, pipeline, currentIndex);
+        }
     }
 }
