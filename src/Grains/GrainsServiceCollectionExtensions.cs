@@ -12,6 +12,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Polly;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -38,6 +39,7 @@ public static class GrainsServiceCollectionExtensions
         if (problems.Count > 0) throw new InvalidOperationException("Invalid grains configuration:\n  " + string.Join("\n  ", problems));
 
         services.TryAddSingleton(aiResilience);
+        services.AddResiliencePipelineRegistry<string>();
         services.TryAddSingleton<AiPipelines>();
         services.AddHttpClient(AiHttp.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
             .UseOutboundConnections(sp => sp.GetRequiredService<AiResilienceOptions>().MaxConnectionsPerServer);

@@ -10,8 +10,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 public static class TelemetryServiceCollectionExtensions
 {
-    /// <summary>Meters every process exports: the project's own, Orleans', Npgsql's.</summary>
-    private static readonly string[] Meters = ["Conversations.Gateway", "Conversations.Grains", "Microsoft.Orleans", "Npgsql"];
+    /// <summary>Meters every process exports: the project's own, Orleans', Npgsql's, Polly's (retries, breakers).</summary>
+    private static readonly string[] Meters = ["Conversations.Gateway", "Conversations.Grains", "Microsoft.Orleans", "Npgsql", "Polly"];
 
     /// <summary>Activity sources traced (exported only over OTLP).</summary>
     private static readonly string[] Sources = ["Conversations.*", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Microsoft.Orleans.Storage"];

@@ -1,31 +1,35 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Polly;
 using Polly.CircuitBreaker;
+using Polly.Registry;
 using Polly.Retry;
 using Polly.Timeout;
 
 namespace Conversations.Grains.Ai;
 
 /// <summary>
-/// One Polly pipeline per tenant and AI endpoint: retry with jittered exponential backoff (honouring
+/// One Polly pipeline per tenant and AI endpoint, kept in Polly's registry (with its telemetry: the
+/// <c>Polly</c> meter and retry/breaker logs): retry with jittered exponential backoff (honouring
 /// Retry-After) around a circuit breaker around a per-attempt timeout (Ai:Timeout).
+/// <para>
+/// It wraps the connector rather than the AI's <see cref="HttpClient"/> (as the platforms' handlers do) because
+/// what fails is also the answer's content (malformed JSON, no choices), and because a host's own
+/// <c>IChatClient</c> may not use HTTP at all.
+/// </para>
 /// </summary>
-public sealed class AiPipelines(AiResilienceOptions options, TimeProvider time)
+public sealed class AiPipelines(ResiliencePipelineRegistry<string> registry, AiResilienceOptions options, TimeProvider time)
 {
-    private readonly ConcurrentDictionary<string, ResiliencePipeline> _pipelines = new(StringComparer.Ordinal);
-
     public ResiliencePipeline For(TenantOptions tenant) =>
-        _pipelines.GetOrAdd($"{tenant.Id}|{tenant.Ai.Kind}|{tenant.Ai.Endpoint}", _ => Build(tenant.Ai));
+        registry.GetOrAddPipeline($"ai|{tenant.Id}|{tenant.Ai.Kind}|{tenant.Ai.Endpoint}", (builder, _) => Configure(builder, tenant.Ai));
 
-    private ResiliencePipeline Build(AiOptions ai)
+    private void Configure(ResiliencePipelineBuilder builder, AiOptions ai)
     {
+        builder.TimeProvider = time;
         var handled = new PredicateBuilder()
             .Handle<AiTransientException>(e => e.RetryAfter is not { } wait || wait <= options.MaxRetryAfter)
             .Handle<HttpRequestException>()
             .Handle<TimeoutRejectedException>()
             .Handle<JsonException>();
-        var builder = new ResiliencePipelineBuilder { TimeProvider = time };
         if (ai.MaxRetries > 0)
         {
             builder.AddRetry(new RetryStrategyOptions
@@ -48,6 +52,5 @@ public sealed class AiPipelines(AiResilienceOptions options, TimeProvider time)
             BreakDuration = options.BreakerBreakDuration,
         });
         builder.AddTimeout(ai.Timeout);
-        return builder.Build();
     }
 }
