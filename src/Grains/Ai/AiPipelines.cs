@@ -20,11 +20,17 @@ namespace Conversations.Grains.Ai;
 public sealed class AiPipelines(ResiliencePipelineRegistry<string> registry, AiResilienceOptions options, TimeProvider time)
 {
     public ResiliencePipeline For(TenantOptions tenant) =>
-        registry.GetOrAddPipeline($"ai|{tenant.Id}|{tenant.Ai.Kind}|{tenant.Ai.Endpoint}", (builder, _) => Configure(builder, tenant.Ai));
+        registry.GetOrAddPipeline($"ai|{tenant.Id}|{tenant.Ai.Kind}|{tenant.Ai.Endpoint}", (builder, _) => Configure(builder, tenant.Id, tenant.Ai));
 
-    private void Configure(ResiliencePipelineBuilder builder, AiOptions ai)
+    /// <summary>The <c>pipeline.name</c> of every AI pipeline in Polly's telemetry; <c>pipeline.instance</c> is the tenant id.</summary>
+    public const string PipelineName = "ai";
+
+    private void Configure(ResiliencePipelineBuilder builder, string tenantId, AiOptions ai)
     {
         builder.TimeProvider = time;
+        // Polly's metrics label pipelines by these: the registry key would also show the endpoint.
+        builder.Name = PipelineName;
+        builder.InstanceName = tenantId;
         var handled = new PredicateBuilder()
             .Handle<AiTransientException>(e => e.RetryAfter is not { } wait || wait <= options.MaxRetryAfter)
             .Handle<HttpRequestException>()

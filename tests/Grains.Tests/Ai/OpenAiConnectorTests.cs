@@ -68,6 +68,27 @@ public sealed class OpenAiConnectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_retry_is_reported_by_pollys_meter_with_the_ai_pipeline_and_tenant()
+    {
+        var retries = new List<(string? Pipeline, string? Instance)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) => { if (instrument.Meter.Name == "Polly") l.EnableMeasurementEvents(instrument); };
+        listener.SetMeasurementEventCallback<int>((instrument, _, tags, _) =>
+        {
+            var named = new Dictionary<string, string?>();
+            foreach (var t in tags) named[t.Key] = t.Value?.ToString();
+            if (instrument.Name == "resilience.polly.strategy.events" && named.GetValueOrDefault("event.name") == "OnRetry")
+                lock (retries) retries.Add((named.GetValueOrDefault("pipeline.name"), named.GetValueOrDefault("pipeline.instance")));
+        });
+        listener.Start();
+        _server.On("POST", "/v1/chat/completions", _ => LoopbackResponse.Status(503));
+        var (client, services) = AiTestKit.Client();
+        await using var _ = services;
+        await Assert.ThrowsAsync<AiUnavailableException>(async () => await client.RespondAsync(AiTestKit.Request(AiTestKit.Tenant(AiKind.OpenAi, _server.BaseAddress), "hi"), CancellationToken.None));
+        lock (retries) Assert.Contains((AiPipelines.PipelineName, "acme"), retries);
+    }
+
+    [Fact]
     public async Task A_401_is_not_retried()
     {
         _server.On("POST", "/v1/chat/completions", _ => LoopbackResponse.Status(401));
