@@ -1,3 +1,4 @@
+using Conversations.Gateway.Admin.Stats;
 using Conversations.Gateway.Cluster;
 using Conversations.Gateway.Hosting;
 using Conversations.Storage;
@@ -94,6 +95,10 @@ internal static class AdminEndpoints
                 ? TypedResults.NoContent()
                 : NotFound("parked action not found");
         });
+
+        // The console's charts: this process' samples of the last minutes (the inbox lag is the cluster's, from the store).
+        admin.MapGet("/stats", (LiveStats stats, ProjectMeterListener meters) =>
+            TypedResults.Json(stats.View(meters.Meters), GatewayJsonContext.Default.LiveStatsView));
 
         admin.MapGet("/outbox/parked", async Task<IResult> (HttpRequest request, IConversationStore store, CancellationToken cancellationToken) =>
         {

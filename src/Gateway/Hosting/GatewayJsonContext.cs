@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Conversations.Gateway.Admin;
+using Conversations.Gateway.Admin.Stats;
 using Conversations.Gateway.Health;
 using Conversations.Gateway.Webhooks;
 
@@ -15,6 +16,7 @@ namespace Conversations.Gateway.Hosting;
 [JsonSerializable(typeof(IReadOnlyList<ParkedActionView>))]
 [JsonSerializable(typeof(IReadOnlyList<TenantView>))]
 [JsonSerializable(typeof(ConversationListView))]
+[JsonSerializable(typeof(LiveStatsView))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext;
 
 /// <summary>The body of every error answer: a short reason, never request content.</summary>

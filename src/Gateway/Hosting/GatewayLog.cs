@@ -42,4 +42,10 @@ public sealed partial class GatewayLog(ILoggerFactory loggerFactory)
 
     [LoggerMessage(12, LogLevel.Information, "A wake could not be sent ({Error}); the re-drive will find its events")]
     public partial void WakeFailed(string error);
+
+    [LoggerMessage(13, LogLevel.Warning, "Console charts: the inbox lag could not be read ({Error}); shown as unknown until it can")]
+    public partial void InboxLagUnavailable(string error);
+
+    [LoggerMessage(14, LogLevel.Information, "Console charts: the inbox lag can be read again")]
+    public partial void InboxLagAvailable();
 }

@@ -1,4 +1,5 @@
 using Conversations.Gateway.Admin;
+using Conversations.Gateway.Admin.Stats;
 using Conversations.Gateway.Cluster;
 using Conversations.Gateway.Health;
 using Conversations.Gateway.Hosting;
@@ -27,6 +28,8 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>());
+        services.AddOptions<LiveStatsOptions>().Bind(configuration.GetSection(LiveStatsOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LiveStatsOptions>, LiveStatsOptionsValidator>());
 
         // ASP.NET Core's request lines ("Request starting ... ?token=...", "?hub.verify_token=...") carry the query
         // string, where the Chatwoot URL token and Engage's verify token travel: Warning unless configured by name.
@@ -42,6 +45,10 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<InboxDelivery>();
         services.TryAddSingleton<ReadinessCheck>();
         services.TryAddSingleton<AdminTokenFilter>();
+        // The console's charts: this process' own meters sampled in the background (only with an admin token).
+        services.TryAddSingleton<ProjectMeterListener>();
+        services.TryAddSingleton<LiveStats>();
+        services.AddHostedService<LiveStatsSampler>();
         return services;
     }
 }

@@ -69,7 +69,7 @@ public sealed class AdminConsoleTests
         // Nothing from elsewhere: no external script, style, image or font.
         Assert.DoesNotMatch(new Regex(@"(src|href)\s*=\s*[""']?(https?:)?//", RegexOptions.IgnoreCase), html);
         Assert.DoesNotContain("@import", html);
-        foreach (var used in new[] { "/admin/tenants", "/admin/conversations?", "/parked/", "/retry", "\"DELETE\"", "href=\"/dashboard/\"", "transcript" })
+        foreach (var used in new[] { "/admin/tenants", "/admin/conversations?", "/parked/", "/retry", "\"DELETE\"", "href=\"/dashboard/\"", "transcript", "/admin/stats", "createElementNS(SVG_NS" })
             Assert.Contains(used, html);
     }
 

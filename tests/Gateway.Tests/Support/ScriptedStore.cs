@@ -18,6 +18,9 @@ public sealed class ScriptedStore : IConversationStore
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Exception? PingFailure { get; set; }
+    /// <summary>What <see cref="OldestUnconsumedAgeAsync"/> answers (the console's inbox lag chart); a failure when <see cref="InboxLagFailure"/> is set.</summary>
+    public TimeSpan? InboxLag { get; set; }
+    public Exception? InboxLagFailure { get; set; }
     public Exception? AppendFailure { get; set; }
     public bool Hold { get; set; }
     public TaskCompletionSource FirstAppendCommitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -65,8 +68,9 @@ public sealed class ScriptedStore : IConversationStore
         return result;
     }
 
-    // The gateway never asks for the inbox lag (the silo's re-drive does).
-    public ValueTask<TimeSpan?> OldestUnconsumedAgeAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+    // The console's sampler reads the inbox lag.
+    public ValueTask<TimeSpan?> OldestUnconsumedAgeAsync(CancellationToken cancellationToken) =>
+        InboxLagFailure is { } failure ? ValueTask.FromException<TimeSpan?>(failure) : ValueTask.FromResult(InboxLag);
 
     public ValueTask<int> CountAfterAsync(ConversationKey key, long afterSequence, CancellationToken cancellationToken)
     {
