@@ -93,6 +93,10 @@ public class ConversationClusterTests(ITestOutputHelper output) : IAsyncLifetime
         var key = Key("1:5");
         await _world.DeliverAsync(key, "first");
         await TestClusterWorld.WaitUntilAsync(() => _world.Sender.TextsOf(key).Count == 1, "the first reply");
+        // The sent reply's write-back comes after the send, then the inbox is marked consumed. A bump before that
+        // write-back would refuse it and the fresh activation would send "first" again (at-least-once, by design).
+        await TestClusterWorld.WaitUntilAsync(
+            () => !_world.Store.FindUnconsumedAsync(TimeSpan.Zero, 1000, default).AsTask().Result.Contains(key), "the first turn's write-back");
 
         // Another activation wrote this conversation behind this one's back: its next write is refused.
         if (_world.OnPostgres) await _world.BumpStoredVersionAsync(key);
