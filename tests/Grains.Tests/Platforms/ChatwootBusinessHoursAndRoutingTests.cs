@@ -1,0 +1,149 @@
+using System.Text.Json;
+using Conversations.TestSupport.Http;
+
+namespace Conversations.Grains.Tests.Platforms;
+
+/// <summary>
+/// Outside business hours and handoff routes, through the Chatwoot seam and sender, against a fake Chatwoot on
+/// 127.0.0.1. The tenant opens weekdays 09:00-17:00 in Europe/Paris; Friday 27 March 2026 17:30 there is before a
+/// weekend and the change to summer time, so Monday's 09:00 is 07:00 UTC (unix 1774854000).
+/// </summary>
+public sealed class ChatwootBusinessHoursAndRoutingTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset FridayEvening = new(2026, 3, 27, 16, 30, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset TuesdayAfternoon = new(2026, 3, 31, 12, 0, 0, TimeSpan.Zero);
+    private static readonly ConversationKey Key = new("acme", "7:87");
+    private const string Conversation = "/api/v1/accounts/7/conversations/87";
+
+    private LoopbackServer _chatwoot = null!;
+
+    public async Task InitializeAsync()
+    {
+        _chatwoot = await LoopbackServer.StartAsync();
+        _chatwoot.On("POST", "/api/v1/accounts/", _ => LoopbackResponse.Json("{}"));
+        _chatwoot.On("GET", Conversation + "/labels", _ => LoopbackResponse.Json("""{"payload":["vip-customer","billing"]}"""));
+    }
+
+    public async Task DisposeAsync() => await _chatwoot.DisposeAsync();
+
+    private TenantOptions Tenant(OutsideHoursAction action, Action<TenantOptions>? more = null)
+    {
+        var tenant = new TenantOptions { Id = "acme", Platform = PlatformKind.Chatwoot, UrlToken = "t", ApiToken = "tok", BaseUrl = _chatwoot.BaseAddress.ToString() };
+        tenant.Handoff.Message = "Connecting you with a person, one moment.";
+        tenant.BusinessHours.TimeZone = "Europe/Paris";
+        foreach (var day in new[] { "Monday", "Tuesday", "Wednesday", "Thursday", "Friday" }) tenant.BusinessHours.Weekly[day] = "09:00-17:00";
+        tenant.BusinessHours.OutsideMessage = "We are back on {next_opening}.";
+        tenant.BusinessHours.OutsideAction = action;
+        more?.Invoke(tenant);
+        return tenant;
+    }
+
+    /// <summary>What the fake saw, in order, as "action" or "action body" for messages and status changes.</summary>
+    private List<string> Calls() => [.. _chatwoot.Requests.Where(r => r.Path.StartsWith(Conversation, StringComparison.Ordinal)).Select(Describe)];
+
+    private static string Describe(RecordedRequest r)
+    {
+        var action = r.Method + " " + r.Path[(Conversation.Length + 1)..];
+        if (r.Method != "POST") return action;
+        var body = r.Json();
+        return r.Path.EndsWith("/messages", StringComparison.Ordinal)
+            ? $"{action} {(body.GetProperty("private").GetBoolean() ? "note" : body.GetProperty("content").GetString())}"
+            : $"{action} {JsonSerializer.Serialize(body)}";
+    }
+
+    [Fact]
+    public async Task HandOff_outside_the_hours_says_when_people_are_back_then_opens_the_conversation()
+    {
+        await using var turns = PlatformTurns.Start(Tenant(OutsideHoursAction.HandOff), FridayEvening);
+        await turns.TurnAsync(Key, turns.ChatwootCustomer("I want a human"));
+
+        Assert.Equal(
+        [
+            "POST messages We are back on Monday 30 March, 09:00.",
+            "POST messages note",
+            """POST toggle_status {"status":"open"}""",
+        ], Calls());
+    }
+
+    [Fact]
+    public async Task KeepWithBot_outside_the_hours_only_says_when_people_are_back()
+    {
+        await using var turns = PlatformTurns.Start(Tenant(OutsideHoursAction.KeepWithBot), FridayEvening);
+        await turns.TurnAsync(Key, turns.ChatwootCustomer("I want a human"));
+
+        Assert.Equal(["POST messages We are back on Monday 30 March, 09:00."], Calls());
+        Assert.Equal(Conversations.Grains.Conversation.ConversationMode.Bot, turns.State.Mode);
+    }
+
+    [Fact]
+    public async Task Snooze_outside_the_hours_snoozes_the_conversation_until_the_next_opening_in_unix_seconds()
+    {
+        await using var turns = PlatformTurns.Start(Tenant(OutsideHoursAction.Snooze), FridayEvening);
+        await turns.TurnAsync(Key, turns.ChatwootCustomer("I want a human"));
+
+        Assert.Equal(
+        [
+            "POST messages We are back on Monday 30 March, 09:00.",
+            "POST messages note",
+            """POST toggle_status {"status":"snoozed","snoozed_until":1774854000}""",
+        ], Calls());
+        Assert.Contains("snoozed until Monday 30 March, 09:00", _chatwoot.Requests[1].Json().GetProperty("content").GetString());
+    }
+
+    [Fact]
+    public async Task A_keyword_handoff_assigns_the_routes_team_then_agent_adds_its_labels_to_the_ones_there_and_sets_its_priority_before_opening()
+    {
+        await using var turns = PlatformTurns.Start(Tenant(OutsideHoursAction.Snooze, t => t.Handoff.Routes =
+        [
+            new() { Topic = "returns", TeamId = "9" },
+            new() { Reason = "customer_asked", TeamId = "2", AssigneeId = "12", Labels = ["asked-for-human", "billing"], Priority = "high" },
+        ]), TuesdayAfternoon);
+        await turns.TurnAsync(Key, turns.ChatwootCustomer("I want a human"));
+
+        Assert.Equal(
+        [
+            "POST messages Connecting you with a person, one moment.",
+            "POST messages note",
+            """POST assignments {"team_id":"2"}""",
+            """POST assignments {"assignee_id":"12"}""",
+            "GET labels",
+            """POST labels {"labels":["vip-customer","billing","asked-for-human"]}""",
+            """POST toggle_priority {"priority":"high"}""",
+            """POST toggle_status {"status":"open"}""",
+        ], Calls());
+        Assert.Equal("reason:customer_asked", turns.State.LastHandoffRoute!.Match);
+    }
+
+    [Fact]
+    public async Task Labels_the_conversation_already_has_are_not_written_again()
+    {
+        await using var turns = PlatformTurns.Start(Tenant(OutsideHoursAction.HandOff, t => t.Handoff.Routes = [new() { Labels = ["VIP-customer"] }]), TuesdayAfternoon);
+        await turns.TurnAsync(Key, turns.ChatwootCustomer("I want a human"));
+
+        Assert.Contains("GET labels", Calls());
+        Assert.DoesNotContain(Calls(), c => c.StartsWith("POST labels", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_labels_read_that_fails_is_the_actions_outcome_and_nothing_is_overwritten()
+    {
+        _chatwoot.Enqueue("GET", Conversation + "/labels", LoopbackResponse.Json("""{"error":"Access to this endpoint is not authorized for bots"}""", 401));
+        _chatwoot.Enqueue("GET", Conversation + "/labels", LoopbackResponse.Json("""{"unexpected":true}"""));
+        var tenant = Tenant(OutsideHoursAction.HandOff);
+        var sender = new Conversations.Grains.Platforms.Chatwoot.ChatwootLabels(
+            new Conversations.Grains.Platforms.Chatwoot.ChatwootClient(new SingleClientFactory()), TimeProvider.System);
+
+        var refused = await sender.AddAsync(tenant, "7", "87", ["vip"], CancellationToken.None);
+        var unreadable = await sender.AddAsync(tenant, "7", "87", ["vip"], CancellationToken.None);
+
+        Assert.Equal(SendResult.Permanent, refused.Kind);
+        Assert.Contains("401", refused.Error);
+        Assert.Equal(SendResult.Permanent, unreadable.Kind);
+        Assert.DoesNotContain(_chatwoot.Requests, r => r.Method == "POST");
+    }
+
+    private sealed class SingleClientFactory : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => new();
+    }
+}
