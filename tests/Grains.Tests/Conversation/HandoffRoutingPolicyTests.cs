@@ -25,6 +25,13 @@ public sealed class HandoffRoutingPolicyTests
         var route = h.State.LastHandoffRoute!;
         Assert.Equal(new HandoffRouteRecord(1, "reason:customer_asked", "2", "12", null, "high"), route with { Labels = null });
         Assert.Equal(["asked-for-human"], route.Labels!);
+
+        // What the grain's snapshot (the admin view) shows of it.
+        var view = h.Factory.HandoffRouteOf(ConversationStateJson.Serialize(h.State));
+        Assert.Equal(new HandoffRouteView(1, "reason:customer_asked", "2", "12", view!.Labels, "high", null, h.State.LastHandoffAt), view);
+        Assert.Equal(["asked-for-human"], view.Labels);
+        Assert.Null(h.Factory.HandoffRouteOf(ConversationStateJson.Serialize(new ConversationState())));
+        Assert.Null(h.Factory.HandoffRouteOf("{not json"u8.ToArray()));
     }
 
     [Fact]
