@@ -166,7 +166,7 @@ public sealed partial class ConversationPolicy(
             state.AddToTranscript(new TranscriptEntry(TranscriptRole.Bot, message.Text, now, "bot"), window);
         if (reply.Messages.Count > 0) actions.AddRange(platform.BuildReply(scope, reply));
 
-        if (reply.Handoff) HandOff(reply.HandoffReason is { Length: > 0 } r ? $"the AI asked for a human: {r}" : "the AI asked for a human", HandoffCause.AiSignal, platform, scope, actions);
+        if (reply.Handoff) HandOff(reply.HandoffReason is { Length: > 0 } r ? $"the AI asked for a human: {r}" : "the AI asked for a human", HandoffCause.AiSignal, platform, scope, actions, topic: reply.HandoffTopic);
         else if (reply.Messages.Count == 0) HandOff("the AI gave no answer", HandoffCause.AiNoAnswer, platform, scope, actions);
     }
 

@@ -35,6 +35,22 @@ public sealed class HandoffRoutingPolicyTests
     }
 
     [Fact]
+    public async Task An_ai_handoff_with_a_topic_takes_the_topics_route_and_one_without_takes_its_reasons()
+    {
+        var h = Harness();
+        h.Ai.Answer = _ => new AiReply([new AiMessage("A colleague will look at your invoice.")], Handoff: true, HandoffTopic: "Billing");
+        await h.TurnAsync(h.Customer("I was charged twice"));
+        Assert.Same(h.Tenant.Handoff.Routes[0], h.Platform.Handoffs[^1].Route);
+        Assert.Equal("topic:billing", h.State.LastHandoffRoute!.Match);
+
+        // A topic no route names is no match: the reason's route (none here for ai_signal) decides.
+        await h.TurnAsync(h.Event(EventKind.StatusChanged, status: "bot"));
+        h.Ai.Answer = _ => new AiReply([], Handoff: true, HandoffTopic: "weather");
+        await h.TurnAsync(h.Customer("is it sunny?"));
+        Assert.Null(h.State.LastHandoffRoute);
+    }
+
+    [Fact]
     public async Task An_ai_failure_takes_its_route_and_a_handoff_no_route_matches_goes_to_the_default()
     {
         var h = Harness();

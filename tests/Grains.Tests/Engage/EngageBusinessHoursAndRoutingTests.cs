@@ -93,6 +93,25 @@ public sealed class EngageBusinessHoursAndRoutingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_ai_tool_handoff_with_a_topic_moves_the_thread_to_the_topics_category()
+    {
+        await using var ai = await TestSupport.Http.LoopbackServer.StartAsync();
+        ai.On("POST", "/v1/chat/completions", _ => ChatwootBusinessHoursAndRoutingTests.AiTopicHandoff("billing"));
+        await using var turns = PlatformTurns.Start(Tenant(OutsideHoursAction.HandOff, t =>
+        {
+            t.Ai.Kind = AiKind.OpenAi;
+            t.Ai.Endpoint = ai.BaseAddress.ToString();
+            t.Handoff.Routes = [new() { Topic = "billing", CategoryId = RouteCategory }, new() { Reason = "ai_signal", CategoryId = "64aa10e5e5e5e5e5e5e5e5e6" }];
+        }), TuesdayAfternoon);
+        var content = _engage.AddCustomerContent(_thread, "I was charged twice", isPrivate: false);
+        await turns.TurnAsync(new ConversationKey("acme", _thread), turns.EngageCustomer(_thread, content, "I was charged twice", firstInThread: true));
+
+        Assert.Equal("A colleague from billing will take it from here.", _engage.BotReplies(_thread)[0].Body);
+        Assert.Equal([EngagePayloads.OtherCategory, RouteCategory], _engage.ThreadCategories(_thread));
+        Assert.Equal("topic:billing", turns.State.LastHandoffRoute!.Match);
+    }
+
+    [Fact]
     public async Task Agent_availability_is_asked_in_the_routes_category()
     {
         await using var turns = PlatformTurns.Start(Tenant(OutsideHoursAction.HandOff, t =>

@@ -38,8 +38,9 @@ public sealed class ChatwootBusinessHoursAndRoutingTests : IAsyncLifetime
         return tenant;
     }
 
-    /// <summary>What the fake saw, in order, as "action" or "action body" for messages and status changes.</summary>
-    private List<string> Calls() => [.. _chatwoot.Requests.Where(r => r.Path.StartsWith(Conversation, StringComparison.Ordinal)).Select(Describe)];
+    /// <summary>What the fake saw, in order (the typing indicator aside), as "action" or "action body".</summary>
+    private List<string> Calls() =>
+        [.. _chatwoot.Requests.Where(r => r.Path.StartsWith(Conversation, StringComparison.Ordinal) && !r.Path.EndsWith("/toggle_typing_status", StringComparison.Ordinal)).Select(Describe)];
 
     private static string Describe(RecordedRequest r)
     {
@@ -113,6 +114,57 @@ public sealed class ChatwootBusinessHoursAndRoutingTests : IAsyncLifetime
         ], Calls());
         Assert.Equal("reason:customer_asked", turns.State.LastHandoffRoute!.Match);
     }
+
+    [Fact]
+    public async Task An_ai_tool_handoff_with_a_topic_takes_the_topics_route()
+    {
+        await using var ai = await LoopbackServer.StartAsync();
+        ai.On("POST", "/v1/chat/completions", _ => AiTopicHandoff("billing"));
+        await using var turns = PlatformTurns.Start(Tenant(OutsideHoursAction.HandOff, t =>
+        {
+            t.Ai.Kind = AiKind.OpenAi;
+            t.Ai.Endpoint = ai.BaseAddress.ToString();
+            t.Handoff.Message = "";
+            t.Handoff.Routes =
+            [
+                new() { Reason = "customer_asked", TeamId = "2" },
+                new() { Topic = "billing", TeamId = "4", Labels = ["refund"], Priority = "urgent" },
+                new() { Reason = "ai_signal", TeamId = "1" },
+            ];
+        }), TuesdayAfternoon);
+        await turns.TurnAsync(Key, turns.ChatwootCustomer("I was charged twice"));
+
+        Assert.Equal(
+        [
+            "POST messages A colleague from billing will take it from here.",
+            "POST messages note",
+            """POST assignments {"team_id":"4"}""",
+            "GET labels",
+            """POST labels {"labels":["vip-customer","billing","refund"]}""",
+            """POST toggle_priority {"priority":"urgent"}""",
+            """POST toggle_status {"status":"open"}""",
+        ], Calls());
+        Assert.Equal("topic:billing", turns.State.LastHandoffRoute!.Match);
+    }
+
+    /// <summary>A Chat Completions answer that says something and calls handoff_to_human with a topic.</summary>
+    internal static LoopbackResponse AiTopicHandoff(string topic) => LoopbackResponse.Json(JsonSerializer.Serialize(new
+    {
+        choices = new[]
+        {
+            new
+            {
+                index = 0,
+                message = new
+                {
+                    role = "assistant",
+                    content = $"A colleague from {topic} will take it from here.",
+                    tool_calls = new[] { new { id = "c1", type = "function", function = new { name = "handoff_to_human", arguments = JsonSerializer.Serialize(new { reason = "double charge", topic }) } } },
+                },
+                finish_reason = "tool_calls",
+            },
+        },
+    }));
 
     [Fact]
     public async Task Labels_the_conversation_already_has_are_not_written_again()

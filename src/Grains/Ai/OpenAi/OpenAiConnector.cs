@@ -11,7 +11,8 @@ namespace Conversations.Grains.Ai.OpenAi;
 /// <summary>
 /// Any OpenAI-compatible Chat Completions server (OpenAI, vLLM, llama.cpp, Ollama, LM Studio). The
 /// transcript goes as messages after a system prompt with the known facts; a <c>handoff_to_human</c>
-/// tool lets the model hand off. Servers that refuse tools (HTTP 400/422) get a tool-less request where
+/// tool lets the model hand off, with an optional <c>topic</c> among the tenant's Handoff:Routes topics
+/// (a JSON-schema enum) that picks the route. Servers that refuse tools (HTTP 400/422) get a tool-less request where
 /// the model signals a handoff with the <see cref="HandoffMarker"/> line; the refusal is remembered per tenant.
 /// </summary>
 public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider time) : IAiConnector
@@ -21,23 +22,33 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
     public const string DefaultModel = "gpt-4o-mini";
     public const string DefaultSystemPrompt = "You are a helpful, concise customer-support assistant. Answer in the customer's language. Never invent order details or policies you were not given.";
 
-    /// <summary>The <c>tools</c> array offering <see cref="HandoffTool"/>, serialized once.</summary>
-    private static readonly byte[] HandoffTools = JsonSerializer.SerializeToUtf8Bytes(new JsonArray(new JsonObject
+    /// <summary>The <c>tools</c> array offering <see cref="HandoffTool"/> with these topics (none: no <c>topic</c> argument).</summary>
+    private static byte[] HandoffTools(IReadOnlyList<string> topics)
     {
-        ["type"] = "function",
-        ["function"] = new JsonObject
-        {
-            ["name"] = HandoffTool,
-            ["description"] = "Hand the conversation to a human support agent when you cannot help, the customer asks for a person, or the request needs a human decision.",
-            ["parameters"] = new JsonObject
+        var properties = new JsonObject { ["reason"] = new JsonObject { ["type"] = "string", ["description"] = "Why a human is needed, in one sentence." } };
+        if (topics.Count > 0)
+            properties["topic"] = new JsonObject
             {
-                ["type"] = "object",
-                ["properties"] = new JsonObject { ["reason"] = new JsonObject { ["type"] = "string", ["description"] = "Why a human is needed, in one sentence." } },
+                ["type"] = "string",
+                ["enum"] = new JsonArray([.. topics.Select(t => (JsonNode)t)]),
+                ["description"] = "What the conversation is about, so that the right team takes it.",
+            };
+        return JsonSerializer.SerializeToUtf8Bytes(new JsonArray(new JsonObject
+        {
+            ["type"] = "function",
+            ["function"] = new JsonObject
+            {
+                ["name"] = HandoffTool,
+                ["description"] = "Hand the conversation to a human support agent when you cannot help, the customer asks for a person, or the request needs a human decision.",
+                ["parameters"] = new JsonObject { ["type"] = "object", ["properties"] = properties },
             },
-        },
-    }));
+        }));
+    }
 
     private readonly ConcurrentDictionary<string, bool> _noTools = new(StringComparer.Ordinal);
+
+    /// <summary>The serialized tools per topic list (one per tenant configuration): built once, not per call.</summary>
+    private readonly ConcurrentDictionary<string, byte[]> _tools = new(StringComparer.Ordinal);
 
     public AiKind Kind => AiKind.OpenAi;
 
@@ -58,13 +69,15 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
 
     private async Task<HttpResponseMessage> PostAsync(AiRequest request, bool tools, CancellationToken cancellationToken)
     {
-        var message = new HttpRequestMessage(HttpMethod.Post, CompletionsUri(request.Tenant.Ai)) { Content = RequestBody(request, tools) };
+        var topics = request.Tenant.Handoff.Topics();
+        var toolsJson = tools ? _tools.GetOrAdd(string.Join('\n', topics), _ => HandoffTools(topics)) : null;
+        var message = new HttpRequestMessage(HttpMethod.Post, CompletionsUri(request.Tenant.Ai)) { Content = RequestBody(request, toolsJson) };
         AiHttp.Authorize(message, request.Tenant.Ai);
         using (message) return await httpClients.CreateClient(AiHttp.HttpClientName).SendAsync(message, cancellationToken);
     }
 
     /// <summary>The Chat Completions request, written straight to UTF-8 (no JSON tree per call; the transcript can be long).</summary>
-    private static ReadOnlyMemoryContent RequestBody(AiRequest request, bool tools)
+    private static ReadOnlyMemoryContent RequestBody(AiRequest request, byte[]? tools)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var json = new Utf8JsonWriter(buffer))
@@ -72,7 +85,7 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
             json.WriteStartObject();
             json.WriteString("model", request.Tenant.Ai.Model ?? DefaultModel);
             json.WriteStartArray("messages");
-            WriteMessage(json, "system", SystemPrompt(request, tools));
+            WriteMessage(json, "system", SystemPrompt(request, tools is not null));
             foreach (var entry in request.Transcript)
             {
                 if (entry.Role == TranscriptRole.Customer) WriteMessage(json, "user", entry.Text);
@@ -80,10 +93,10 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
                 else WriteMessage(json, "assistant", $"(human agent {entry.Author}) {entry.Text}");
             }
             json.WriteEndArray();
-            if (tools)
+            if (tools is not null)
             {
                 json.WritePropertyName("tools");
-                json.WriteRawValue(HandoffTools, skipInputValidation: true);
+                json.WriteRawValue(tools, skipInputValidation: true);
             }
             json.WriteEndObject();
         }
@@ -131,13 +144,14 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
 
         var handoff = false;
         string? reason = null;
+        string? topic = null;
         if (message.Property("tool_calls") is { ValueKind: JsonValueKind.Array } calls)
         {
             foreach (var call in calls.EnumerateArray())
             {
                 if (call.Property("function") is not { } function || function.String("name") != HandoffTool) continue;
                 handoff = true;
-                reason = ReadReason(function.String("arguments"));
+                (reason, topic) = ReadArguments(function.String("arguments"));
             }
         }
 
@@ -151,18 +165,18 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
             content = string.Join('\n', lines.Where((_, i) => i != marker)).Trim();
         }
         var messages = string.IsNullOrWhiteSpace(content) ? [] : new List<AiMessage> { new(content.Trim()) };
-        return new AiReply(messages, handoff, reason);
+        return new AiReply(messages, handoff, reason, topic);
     }
 
-    /// <summary>Tool arguments are text the model wrote: read a reason if it is there, never fail on it.</summary>
-    private static string? ReadReason(string? arguments)
+    /// <summary>Tool arguments are text the model wrote: read a reason and a topic if they are there, never fail on them.</summary>
+    private static (string? Reason, string? Topic) ReadArguments(string? arguments)
     {
-        if (string.IsNullOrWhiteSpace(arguments)) return null;
+        if (string.IsNullOrWhiteSpace(arguments)) return (null, null);
         try
         {
             using var args = JsonDocument.Parse(arguments);
-            return args.RootElement.String("reason");
+            return (args.RootElement.String("reason"), args.RootElement.String("topic") is { } t && !string.IsNullOrWhiteSpace(t) ? t.Trim() : null);
         }
-        catch (JsonException) { return null; }
+        catch (JsonException) { return (null, null); }
     }
 }
