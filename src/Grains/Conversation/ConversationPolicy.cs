@@ -284,7 +284,7 @@ public sealed partial class ConversationPolicy(
         state.LastHandoffRoute = route is { } r ? HandoffRouting.Record(r.Index, r.Route) : null;
         LogHandoff(key, reason);
         actions.AddRange(platform.BuildHandoff(scope, new HandoffRequest(reason, summary, route?.Route,
-            outside is { Action: OutsideHoursAction.Snooze } ? outside.NextOpening : null)));
+            outside is { Action: OutsideHoursAction.Snooze } ? outside.NextOpening : null, OutsideBusinessHours: outside is not null)));
     }
 
     /// <summary>

@@ -23,9 +23,10 @@ public sealed record ConversationScope(ConversationKey Key, TenantOptions Tenant
 
 /// <summary>
 /// Why the bot hands off, with a short summary of the bot part for the agent; the Handoff:Routes entry it takes
-/// (null: the platform's default), and, outside business hours with OutsideAction=Snooze, when to wake it up.
+/// (null: the platform's default); whether it is outside business hours (the customer was told when people are
+/// back), and then, with OutsideAction=Snooze, when to wake it up.
 /// </summary>
-public sealed record HandoffRequest(string Reason, string Summary, HandoffRoute? Route = null, DateTimeOffset? SnoozeUntil = null);
+public sealed record HandoffRequest(string Reason, string Summary, HandoffRoute? Route = null, DateTimeOffset? SnoozeUntil = null, bool OutsideBusinessHours = false);
 
 /// <summary>
 /// The per-platform seam of the conversation grain (one implementation per <see cref="PlatformKind"/>).

@@ -125,4 +125,19 @@ public sealed class EngageBusinessHoursAndRoutingTests : IAsyncLifetime
         var status = Assert.Single(_engage.Requests, r => r.Is("GET", "/1.0/status"));
         Assert.Equal([RouteCategory], status.Values("category_ids[]"));
     }
+
+    [Fact]
+    public async Task Outside_the_hours_no_agent_availability_is_asked_the_customer_was_told_when_people_are_back()
+    {
+        await using var turns = PlatformTurns.Start(Tenant(OutsideHoursAction.HandOff, t =>
+        {
+            t.Engage.CheckAgentAvailability = true;
+            t.Engage.NoAgentPolicy = NoAgentPolicy.HoldingMessage;
+        }), FridayEvening);
+        await CustomerAsksForAHumanAsync(turns);
+
+        Assert.DoesNotContain(_engage.Requests, r => r.Is("GET", "/1.0/status"));
+        Assert.Equal(["We are back on Monday 30 March, 09:00."], _engage.BotReplies(_thread).Select(r => r.Body));
+        Assert.Contains(EngagePayloads.AgentCategory, _engage.ThreadCategories(_thread));
+    }
 }

@@ -370,7 +370,8 @@ public sealed partial class EngageConversation(
         var category = string.IsNullOrWhiteSpace(handoff.Route?.CategoryId) ? null : handoff.Route.CategoryId.Trim();
         if (category is null) ids.Remove(EngageStateKeys.HandoffCategory);
         else ids[EngageStateKeys.HandoffCategory] = category;
-        if (scope.Tenant.Engage.CheckAgentAvailability && scope.Tenant.Engage.NoAgentPolicy == NoAgentPolicy.HoldingMessage
+        // Outside business hours the customer was just told when people are back: no "all agents are busy" on top.
+        if (scope.Tenant.Engage.CheckAgentAvailability && scope.Tenant.Engage.NoAgentPolicy == NoAgentPolicy.HoldingMessage && !handoff.OutsideBusinessHours
             && ids.GetValueOrDefault(EngageStateKeys.ReplyTo) is { Length: > 0 } replyTo)
         {
             actions.Add(EngageActionKinds.Create(EngageActionKinds.HoldingIfNoAgent,
