@@ -44,8 +44,8 @@ public sealed class ChatwootBusinessHoursAndRoutingTests : IAsyncLifetime
 
     private static string Describe(RecordedRequest r)
     {
-        var action = r.Method + " " + r.Path[(Conversation.Length + 1)..];
-        if (r.Method != "POST") return action;
+        var action = r.Method + " " + (r.Path.Length > Conversation.Length ? r.Path[(Conversation.Length + 1)..] : "conversation");
+        if (r.Method == "GET") return action;
         var body = r.Json();
         return r.Path.EndsWith("/messages", StringComparison.Ordinal)
             ? $"{action} {(body.GetProperty("private").GetBoolean() ? "note" : body.GetProperty("content").GetString())}"
@@ -165,6 +165,20 @@ public sealed class ChatwootBusinessHoursAndRoutingTests : IAsyncLifetime
             },
         },
     }));
+
+    [Fact]
+    public async Task A_chatwoot_without_toggle_priority_gets_the_priority_by_patching_the_conversation()
+    {
+        _chatwoot.On("POST", Conversation + "/toggle_priority", _ => LoopbackResponse.Status(404));
+        _chatwoot.On("PATCH", Conversation, _ => LoopbackResponse.Json("{}"));
+        await using var turns = PlatformTurns.Start(Tenant(OutsideHoursAction.HandOff, t => t.Handoff.Routes = [new() { Priority = "medium" }]), TuesdayAfternoon);
+        await turns.TurnAsync(Key, turns.ChatwootCustomer("I want a human"));
+
+        var patch = Assert.Single(_chatwoot.Requests, r => r.Method == "PATCH");
+        Assert.Equal(Conversation, patch.Path);
+        Assert.Equal("""{"priority":"medium"}""", patch.Body);
+        Assert.Equal("""POST toggle_status {"status":"open"}""", Calls()[^1]);
+    }
 
     [Fact]
     public async Task Labels_the_conversation_already_has_are_not_written_again()

@@ -15,6 +15,10 @@ public sealed class ChatwootActionSender(ChatwootClient client, ChatwootLabels l
             return action.Labels is { Count: > 0 } added
                 ? await labels.AddAsync(tenant, action.AccountId, action.ConversationId, added, cancellationToken)
                 : SendOutcome.Failed($"malformed {message.Kind} action");
+        if (message.Kind == ChatwootActionKinds.Priority)
+            return action.Priority is { Length: > 0 } priority
+                ? await SetPriorityAsync(tenant, action.AccountId, action.ConversationId, priority, cancellationToken)
+                : SendOutcome.Failed($"malformed {message.Kind} action");
         using var response = message.Kind switch
         {
             ChatwootActionKinds.Reply or ChatwootActionKinds.Note or ChatwootActionKinds.Assist when action.Message is { } body =>
@@ -25,11 +29,18 @@ public sealed class ChatwootActionSender(ChatwootClient client, ChatwootLabels l
                 await client.AssignAsync(tenant, action.AccountId, action.ConversationId, action.AssigneeId, action.TeamId, cancellationToken),
             ChatwootActionKinds.Labels when action.Labels is { } replaced =>
                 await client.SetLabelsAsync(tenant, action.AccountId, action.ConversationId, replaced, cancellationToken),
-            ChatwootActionKinds.Priority when action.Priority is { } priority =>
-                await client.TogglePriorityAsync(tenant, action.AccountId, action.ConversationId, priority, cancellationToken),
             _ => null,
         };
         if (response is null) return SendOutcome.Failed($"malformed {message.Kind} action");
         return await HttpSendOutcomes.FromResponseAsync(response, time, cancellationToken);
+    }
+
+    /// <summary>toggle_priority; a Chatwoot without that route (404) gets the PATCH of the conversation, which takes the priority too.</summary>
+    private async ValueTask<SendOutcome> SetPriorityAsync(TenantOptions tenant, string accountId, string conversationId, string priority, CancellationToken cancellationToken)
+    {
+        using (var toggled = await client.TogglePriorityAsync(tenant, accountId, conversationId, priority, cancellationToken))
+            if (toggled.StatusCode != System.Net.HttpStatusCode.NotFound) return await HttpSendOutcomes.FromResponseAsync(toggled, time, cancellationToken);
+        using var patched = await client.PatchPriorityAsync(tenant, accountId, conversationId, priority, cancellationToken);
+        return await HttpSendOutcomes.FromResponseAsync(patched, time, cancellationToken);
     }
 }

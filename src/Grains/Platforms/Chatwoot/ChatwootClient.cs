@@ -30,6 +30,14 @@ public sealed class ChatwootClient(IHttpClientFactory httpClients)
     public Task<HttpResponseMessage> TogglePriorityAsync(TenantOptions tenant, string accountId, string conversationId, string priority, CancellationToken cancellationToken) =>
         PostAsync(tenant, accountId, conversationId, "toggle_priority", new { priority }, cancellationToken);
 
+    /// <summary>The same through <c>PATCH .../conversations/{id}</c>, whose only permitted field is the priority.</summary>
+    public Task<HttpResponseMessage> PatchPriorityAsync(TenantOptions tenant, string accountId, string conversationId, string priority, CancellationToken cancellationToken)
+    {
+        var request = Request(tenant, HttpMethod.Patch, accountId, conversationId, null);
+        request.Content = JsonContent.Create(new { priority }, options: Snake);
+        return SendAsync(request, cancellationToken);
+    }
+
     /// <summary>The conversation's labels: <c>{"payload":["a","b"]}</c>.</summary>
     public Task<HttpResponseMessage> GetLabelsAsync(TenantOptions tenant, string accountId, string conversationId, CancellationToken cancellationToken) =>
         SendAsync(Request(tenant, HttpMethod.Get, accountId, conversationId, "labels"), cancellationToken);
@@ -51,10 +59,11 @@ public sealed class ChatwootClient(IHttpClientFactory httpClients)
         return SendAsync(request, cancellationToken);
     }
 
-    private static HttpRequestMessage Request(TenantOptions tenant, HttpMethod method, string accountId, string conversationId, string action)
+    private static HttpRequestMessage Request(TenantOptions tenant, HttpMethod method, string accountId, string conversationId, string? action)
     {
         var baseUrl = (tenant.BaseUrl ?? throw new InvalidOperationException($"Tenant '{tenant.Id}' has no BaseUrl.")).TrimEnd('/');
-        var uri = new Uri($"{baseUrl}/api/v1/accounts/{Uri.EscapeDataString(accountId)}/conversations/{Uri.EscapeDataString(conversationId)}/{action}");
+        var conversation = $"{baseUrl}/api/v1/accounts/{Uri.EscapeDataString(accountId)}/conversations/{Uri.EscapeDataString(conversationId)}";
+        var uri = new Uri(action is null ? conversation : $"{conversation}/{action}");
         var request = new HttpRequestMessage(method, uri);
         request.Headers.TryAddWithoutValidation(TokenHeader, tenant.ApiToken ?? "");
         request.Options.Set(PlatformResilience.TenantKey, tenant.Id);
