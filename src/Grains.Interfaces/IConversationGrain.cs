@@ -27,14 +27,30 @@ public interface IConversationGrain : IGrainWithStringKey
     Task<ConversationSnapshot> GetSnapshotAsync();
 }
 
-/// <summary>A conversation's committed grain state as the admin API shows it.</summary>
+/// <summary>A conversation's committed grain state as the admin API shows it; <see cref="HandoffRoute"/>: the route its last handoff took.</summary>
 [GenerateSerializer, Immutable]
 public sealed record ConversationSnapshot(
     [property: Id(0)] bool Exists,
     [property: Id(1)] long Version,
     [property: Id(2)] long Cursor,
     [property: Id(3)] byte[] State,
-    [property: Id(4)] IReadOnlyList<PendingActionView> Pending);
+    [property: Id(4)] IReadOnlyList<PendingActionView> Pending,
+    [property: Id(5)] HandoffRouteView? HandoffRoute = null);
+
+/// <summary>
+/// The Handoff:Routes entry a handoff applied, as it was then: its index, what it matched (<c>reason:customer_asked</c>,
+/// <c>topic:billing</c> or <c>any</c>) and what it set (Chatwoot team, agent, labels, priority; Engage category).
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record HandoffRouteView(
+    [property: Id(0)] int Index,
+    [property: Id(1)] string Match,
+    [property: Id(2)] string? TeamId,
+    [property: Id(3)] string? AssigneeId,
+    [property: Id(4)] IReadOnlyList<string> Labels,
+    [property: Id(5)] string? Priority,
+    [property: Id(6)] string? CategoryId,
+    [property: Id(7)] DateTimeOffset? HandedOffAt);
 
 /// <summary>An action decided and written, not yet sent (or waiting for a retry).</summary>
 [GenerateSerializer, Immutable]

@@ -61,7 +61,7 @@ public sealed partial class ConversationGrain(
     {
         var s = state.State;
         IReadOnlyList<PendingActionView> pending = [.. s.Pending.Select(a => new PendingActionView(a.Id, a.Kind, a.Attempts, a.NextAttemptAt, a.LastError))];
-        return Task.FromResult(new ConversationSnapshot(state.RecordExists, s.Version, s.Cursor, s.Policy, pending));
+        return Task.FromResult(new ConversationSnapshot(state.RecordExists, s.Version, s.Cursor, s.Policy, pending, policies.HandoffRouteOf(s.Policy)));
     }
 
     public async Task<bool> RetryParkedAsync(long actionId)

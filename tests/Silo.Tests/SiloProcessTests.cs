@@ -88,6 +88,26 @@ public sealed class SiloProcessTests
         await AssertStopsWithOneLineAsync(silo, key, value);
     }
 
+    [Theory]
+    [InlineData("BusinessHours:TimeZone", "Europe/Pariss", "Conversations:Tenants:0:BusinessHours:TimeZone")]
+    [InlineData("BusinessHours:Weekly:Monday", "9-17", "Conversations:Tenants:0:BusinessHours:Weekly:Monday")]
+    [InlineData("BusinessHours:OutsideAction", "Later", "Conversations:Tenants:0:BusinessHours:OutsideAction")]
+    public async Task A_bad_business_hours_setting_stops_the_start_with_exit_2_and_one_line_naming_the_key(string setting, string value, string key)
+    {
+        var args = new Dictionary<string, string>
+        {
+            ["Id"] = "acme",
+            ["Platform"] = "Chatwoot",
+            ["UrlToken"] = "t",
+            ["BusinessHours:TimeZone"] = "Europe/Paris",
+            ["BusinessHours:Weekly:Monday"] = "09:00-17:00",
+        };
+        args[setting] = value;
+        using var silo = ServiceProcess.StartSilo([.. args.Select(a => $"--Conversations:Tenants:0:{a.Key}={a.Value}")]);
+
+        await AssertStopsWithOneLineAsync(silo, key, value);
+    }
+
     [Fact]
     public async Task An_unusable_connection_string_stops_the_start_with_exit_2_and_one_line_naming_the_key()
     {

@@ -9,7 +9,8 @@ namespace Conversations.Gateway.Admin;
 /// state embedded as JSON when it is JSON (the grains store JSON, transcript included), else a
 /// base64 string; <see cref="StateEncoding"/> says which. <see cref="Cursor"/> is the last inbox
 /// sequence a turn consumed; <see cref="PendingEvents"/> are the events after it.
-/// <see cref="Outbox"/> lists the pending actions, then the parked ones.
+/// <see cref="Outbox"/> lists the pending actions, then the parked ones. <see cref="HandoffRoute"/> is the
+/// Handoff:Routes entry the last handoff took (null: none matched, or no handoff yet).
 /// </summary>
 public sealed record ConversationView(
     string Tenant,
@@ -19,7 +20,8 @@ public sealed record ConversationView(
     int PendingEvents,
     string StateEncoding,
     JsonElement? State,
-    IReadOnlyList<OutboxEntryView> Outbox)
+    IReadOnlyList<OutboxEntryView> Outbox,
+    HandoffRouteView? HandoffRoute)
 {
     public static ConversationView From(ConversationKey key, ConversationSnapshot snapshot, int pendingEvents, IReadOnlyList<OutboxMessage> parked)
     {
@@ -29,7 +31,7 @@ public sealed record ConversationView(
             .. snapshot.Pending.Select(OutboxEntryView.From),
             .. parked.Select(OutboxEntryView.From),
         ];
-        return new ConversationView(key.Tenant, key.ConversationId, snapshot.Version, snapshot.Cursor, pendingEvents, encoding, state, outbox);
+        return new ConversationView(key.Tenant, key.ConversationId, snapshot.Version, snapshot.Cursor, pendingEvents, encoding, state, outbox, snapshot.HandoffRoute);
     }
 
     private static (string Encoding, JsonElement? State) EmbedState(ReadOnlyMemory<byte> state)

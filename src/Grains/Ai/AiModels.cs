@@ -40,8 +40,11 @@ public sealed record AiMessage(string Text, IReadOnlyList<AiButton>? Buttons = n
     public IReadOnlyList<AiCard> CardList => Cards ?? [];
 }
 
-/// <summary>The AI's answer: zero or more messages, and whether it wants a human to take over (and why).</summary>
-public sealed record AiReply(IReadOnlyList<AiMessage> Messages, bool Handoff = false, string? HandoffReason = null)
+/// <summary>
+/// The AI's answer: zero or more messages, and whether it wants a human to take over (and why, and what the conversation
+/// is about: one of the tenant's Handoff:Routes topics, which picks the route).
+/// </summary>
+public sealed record AiReply(IReadOnlyList<AiMessage> Messages, bool Handoff = false, string? HandoffReason = null, string? HandoffTopic = null)
 {
     public static AiReply Text(string text) => new([new AiMessage(text)]);
 }

@@ -166,7 +166,7 @@ public sealed partial class ConversationPolicy(
             state.AddToTranscript(new TranscriptEntry(TranscriptRole.Bot, message.Text, now, "bot"), window);
         if (reply.Messages.Count > 0) actions.AddRange(platform.BuildReply(scope, reply));
 
-        if (reply.Handoff) HandOff(reply.HandoffReason is { Length: > 0 } r ? $"the AI asked for a human: {r}" : "the AI asked for a human", HandoffCause.AiSignal, platform, scope, actions);
+        if (reply.Handoff) HandOff(reply.HandoffReason is { Length: > 0 } r ? $"the AI asked for a human: {r}" : "the AI asked for a human", HandoffCause.AiSignal, platform, scope, actions, topic: reply.HandoffTopic);
         else if (reply.Messages.Count == 0) HandOff("the AI gave no answer", HandoffCause.AiNoAnswer, platform, scope, actions);
     }
 
@@ -252,25 +252,59 @@ public sealed partial class ConversationPolicy(
         actions.AddRange(takeover);
     }
 
-    private void HandOff(string reason, string cause, IPlatformConversation platform, ConversationScope scope, List<NewOutboxMessage> actions, bool sayGoodbye = true)
+    private void HandOff(string reason, string cause, IPlatformConversation platform, ConversationScope scope, List<NewOutboxMessage> actions, bool sayGoodbye = true, string? topic = null)
     {
+        var tenant = scope.Tenant;
+        var now = time.GetUtcNow();
+        // Business hours need a word to the customer: not when the bot's replies cannot reach them (sayGoodbye false).
+        var outside = sayGoodbye ? OutsideHours.At(tenant, now, platform.PolicyFor(tenant).CanSnooze) : null;
+        if (outside is not null) state.LastOutsideHours = new OutsideHoursRecord(now, outside.Action, outside.NextOpening);
+        if (outside is { Action: OutsideHoursAction.KeepWithBot })
+        {
+            KeepWithBot(reason, cause, outside, platform, scope, actions);
+            return;
+        }
+
         metrics?.Handoffs.Add(1, new KeyValuePair<string, object?>("tenant", key.Tenant), new KeyValuePair<string, object?>("reason", cause));
         var summary = HandoffSummary.Build(state);
-        // Handoff:Message is the bot's last public reply, before the note and the ownership change (peers say goodbye too).
-        if (sayGoodbye && scope.Tenant.Handoff.Message is { } goodbye && !string.IsNullOrWhiteSpace(goodbye))
-        {
-            var window = Math.Max(scope.Tenant.Ai.MaxContextMessages, MinTranscriptWindow);
-            state.AddToTranscript(new TranscriptEntry(TranscriptRole.Bot, goodbye, Later(time.GetUtcNow(), state.LastEventAt), "bot"), window);
-            actions.AddRange(platform.BuildReply(scope, AiReply.Text(goodbye)));
-        }
-        SetMode(ConversationMode.Human, state.LastEventAt ?? time.GetUtcNow());
+        // The bot's last public reply, before the note and the ownership change (peers say goodbye too). Outside
+        // business hours it says when people are back instead.
+        if (sayGoodbye) SayAsBot(outside is null ? tenant.Handoff.Message : outside.Message, platform, scope, actions);
+        if (outside is not null)
+            reason += outside.Action == OutsideHoursAction.Snooze
+                ? $" (outside business hours: snoozed until {outside.NextOpeningText})"
+                : $" (outside business hours: people are back {outside.NextOpeningText})";
+        var route = HandoffRouting.Match(tenant.Handoff.Routes, cause, topic);
+        SetMode(ConversationMode.Human, state.LastEventAt ?? now);
         state.AwaitingReply = false;
         state.AwaitingHumanConfirmation = true;
         state.LastHandoffReason = reason;
         state.LastHandoffCause = cause;
-        state.LastHandoffAt = time.GetUtcNow();
+        state.LastHandoffAt = now;
+        state.LastHandoffRoute = route is { } r ? HandoffRouting.Record(r.Index, r.Route) : null;
         LogHandoff(key, reason);
-        actions.AddRange(platform.BuildHandoff(scope, new HandoffRequest(reason, summary)));
+        actions.AddRange(platform.BuildHandoff(scope, new HandoffRequest(reason, summary, route?.Route,
+            outside is { Action: OutsideHoursAction.Snooze } ? outside.NextOpening : null, OutsideBusinessHours: outside is not null)));
+    }
+
+    /// <summary>
+    /// BusinessHours:OutsideAction=KeepWithBot: the customer is told when people are back and the bot goes on. A turn
+    /// limit starts counting again, else every later message would hit it.
+    /// </summary>
+    private void KeepWithBot(string reason, string cause, OutsideHours outside, IPlatformConversation platform, ConversationScope scope, List<NewOutboxMessage> actions)
+    {
+        SayAsBot(outside.Message, platform, scope, actions);
+        state.AwaitingReply = false;
+        if (cause == HandoffCause.MaxBotTurns) state.BotTurns = 0;
+        LogKeptOutsideHours(key, reason, outside.NextOpeningText);
+    }
+
+    private void SayAsBot(string? text, IPlatformConversation platform, ConversationScope scope, List<NewOutboxMessage> actions)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return;
+        var window = Math.Max(scope.Tenant.Ai.MaxContextMessages, MinTranscriptWindow);
+        state.AddToTranscript(new TranscriptEntry(TranscriptRole.Bot, text, Later(time.GetUtcNow(), state.LastEventAt), "bot"), window);
+        actions.AddRange(platform.BuildReply(scope, AiReply.Text(text)));
     }
 
     private void SetMode(ConversationMode mode, DateTimeOffset at)
@@ -328,6 +362,9 @@ public sealed partial class ConversationPolicy(
 
     [LoggerMessage(LogLevel.Information, "{Key} handed off: {Reason}")]
     private partial void LogHandoff(ConversationKey key, string reason);
+
+    [LoggerMessage(LogLevel.Information, "{Key} kept with the bot outside business hours ({Reason}); people are back {NextOpening}.")]
+    private partial void LogKeptOutsideHours(ConversationKey key, string reason, string nextOpening);
 
     [LoggerMessage(LogLevel.Information, "{Key}: a human took over ({EventType}); the bot stands down.")]
     private partial void LogHumanTookOver(ConversationKey key, string eventType);

@@ -29,6 +29,16 @@ public sealed partial class ConversationPolicyFactory(
         return new ConversationPolicy(key, state, tenants, platforms, ai, time, _grainLogger, metrics);
     }
 
+    public HandoffRouteView? HandoffRouteOf(ReadOnlyMemory<byte> committedState)
+    {
+        ConversationState state;
+        try { state = ConversationStateJson.Deserialize(committedState.Span); }
+        catch (JsonException) { return null; }
+        return state.LastHandoffRoute is { } r
+            ? new HandoffRouteView(r.Index, r.Match, r.TeamId, r.AssigneeId, r.Labels ?? [], r.Priority, r.CategoryId, state.LastHandoffAt)
+            : null;
+    }
+
     [LoggerMessage(LogLevel.Error, "Committed state of {Key} is unreadable; starting from an empty state.")]
     private static partial void LogUnreadableState(ILogger logger, Exception ex, ConversationKey key);
 }

@@ -8,6 +8,13 @@ public enum TranscriptRole { Customer, Bot, Agent }
 /// <summary>One message of the transcript window, plain text.</summary>
 public sealed record TranscriptEntry(TranscriptRole Role, string Text, DateTimeOffset At, string? Author = null, string? EventId = null);
 
+/// <summary>A handoff route as applied: its index in Handoff:Routes, what it matched (reason:x, topic:y or any) and what it set.</summary>
+public sealed record HandoffRouteRecord(int Index, string Match, string? TeamId = null, string? AssigneeId = null,
+    IReadOnlyList<string>? Labels = null, string? Priority = null, string? CategoryId = null);
+
+/// <summary>A handoff outside business hours: the action taken (HandOff, KeepWithBot or Snooze) and the next opening.</summary>
+public sealed record OutsideHoursRecord(DateTimeOffset At, OutsideHoursAction Action, DateTimeOffset? NextOpening);
+
 /// <summary>
 /// The committed state of one conversation (serialized by <see cref="ConversationStateJson"/>).
 /// Mutable on purpose: a turn loads it, folds events into it and commits it whole.
@@ -56,6 +63,12 @@ public sealed class ConversationState
     /// <summary>The last handoff's bounded cause (<see cref="HandoffCause"/>): what the admin list filters on.</summary>
     public string? LastHandoffCause { get; set; }
     public DateTimeOffset? LastHandoffAt { get; set; }
+
+    /// <summary>The Handoff:Routes entry the last handoff applied, as it was then; null when none matched.</summary>
+    public HandoffRouteRecord? LastHandoffRoute { get; set; }
+
+    /// <summary>The last handoff asked for outside business hours: when, what was done, and when people are back.</summary>
+    public OutsideHoursRecord? LastOutsideHours { get; set; }
 
     public string? LastEventId { get; set; }
     public DateTimeOffset? LastEventAt { get; set; }

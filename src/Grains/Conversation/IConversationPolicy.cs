@@ -15,6 +15,9 @@ public interface IConversationPolicy
 public interface IConversationPolicyFactory
 {
     IConversationPolicy Create(ConversationKey key, ReadOnlyMemory<byte> committedState);
+
+    /// <summary>The route the last handoff of a committed state took, for the admin view; null when none (or unreadable).</summary>
+    HandoffRouteView? HandoffRouteOf(ReadOnlyMemory<byte> committedState) => null;
 }
 
 /// <summary>What a turn works on: every event pending for the conversation when the turn began.</summary>

@@ -15,14 +15,18 @@ public enum Ownership
     Ended,
 }
 
-/// <summary>Platform-specific policies the shared core applies.</summary>
-public sealed record PlatformPolicy(BurstPolicy BurstPolicy, bool Assist);
+/// <summary>Platform-specific policies the shared core applies; <see cref="CanSnooze"/>: the platform snoozes a handoff until a time.</summary>
+public sealed record PlatformPolicy(BurstPolicy BurstPolicy, bool Assist, bool CanSnooze = false);
 
 /// <summary>The conversation a seam call is about: key, tenant, and the state being built by the turn.</summary>
 public sealed record ConversationScope(ConversationKey Key, TenantOptions Tenant, ConversationState State);
 
-/// <summary>Why the bot hands off, with a short summary of the bot part for the agent.</summary>
-public sealed record HandoffRequest(string Reason, string Summary);
+/// <summary>
+/// Why the bot hands off, with a short summary of the bot part for the agent; the Handoff:Routes entry it takes
+/// (null: the platform's default); whether it is outside business hours (the customer was told when people are
+/// back), and then, with OutsideAction=Snooze, when to wake it up.
+/// </summary>
+public sealed record HandoffRequest(string Reason, string Summary, HandoffRoute? Route = null, DateTimeOffset? SnoozeUntil = null, bool OutsideBusinessHours = false);
 
 /// <summary>
 /// The per-platform seam of the conversation grain (one implementation per <see cref="PlatformKind"/>).
@@ -51,7 +55,10 @@ public interface IPlatformConversation
     /// <summary>Actions that post the AI's reply (text, buttons, cards) to the customer.</summary>
     IReadOnlyList<NewOutboxMessage> BuildReply(ConversationScope scope, AiReply reply);
 
-    /// <summary>Actions that hand the conversation to humans: a note (reason + summary), then the ownership change.</summary>
+    /// <summary>
+    /// Actions that hand the conversation to humans: a note (reason + summary), what the route sets, then the ownership
+    /// change (snoozed until <see cref="HandoffRequest.SnoozeUntil"/> when set; only platforms with <see cref="PlatformPolicy.CanSnooze"/> get one).
+    /// </summary>
     IReadOnlyList<NewOutboxMessage> BuildHandoff(ConversationScope scope, HandoffRequest handoff);
 
     /// <summary>Actions that give the human agent an AI-suggested answer, never visible to the customer.</summary>

@@ -26,6 +26,7 @@ public static class TenantServiceCollectionExtensions
         var tenants = new List<TenantOptions>();
         foreach (var child in configuration.GetSection(Section).GetChildren().OrderBy(c => int.TryParse(c.Key, out var i) ? i : int.MaxValue))
         {
+            if (ShapeProblem(child) is { } problem) throw new InvalidOperationException($"Invalid tenant configuration: {problem}");
             try
             {
                 tenants.Add(child.Get<TenantOptions>(o => o.ErrorOnUnknownConfiguration = false) ?? new TenantOptions());
@@ -38,10 +39,25 @@ public static class TenantServiceCollectionExtensions
         return tenants;
     }
 
+    /// <summary>
+    /// A list where one string is expected, or one string where a list is, binds to nothing: the setting would be
+    /// dropped without a word (a weekday left closed, no closed dates, no labels).
+    /// </summary>
+    private static string? ShapeProblem(IConfigurationSection tenant)
+    {
+        if (tenant.GetSection("BusinessHours:Weekly").GetChildren().FirstOrDefault(day => day.Value is null && day.GetChildren().Any()) is { } listed)
+            return $"{listed.Path} must be one string, its spans separated by commas (\"09:00-12:00, 13:00-17:00\").";
+        var lists = tenant.GetSection("Handoff:Routes").GetChildren().Select(route => route.GetSection("Labels")).Prepend(tenant.GetSection("BusinessHours:Closed"));
+        return lists.FirstOrDefault(list => !string.IsNullOrEmpty(list.Value)) is { } single
+            ? $"{single.Path} must be a list ({single.Key}:0, {single.Key}:1, ...; in JSON an array), not one string."
+            : null;
+    }
+
     private static string KnownValues(InvalidOperationException ex)
     {
         var type = ex.Message.Contains(nameof(PlatformKind), StringComparison.Ordinal) ? typeof(PlatformKind)
             : ex.Message.Contains(nameof(AiKind), StringComparison.Ordinal) ? typeof(AiKind)
+            : ex.Message.Contains(nameof(OutsideHoursAction), StringComparison.Ordinal) ? typeof(OutsideHoursAction)
             : null;
         return type is null ? "" : $" Use one of: {string.Join(", ", Enum.GetNames(type))}.";
     }

@@ -13,11 +13,12 @@ public sealed class RecordingPlatform : IPlatformConversation
     public PlatformKind Platform => PlatformKind.Chatwoot;
     public BurstPolicy Burst { get; set; } = BurstPolicy.Supersede;
     public bool Assist { get; set; }
+    public bool CanSnooze { get; set; }
     public List<bool> Typing { get; } = [];
     public int ContextLoads { get; private set; }
     public List<HandoffRequest> Handoffs { get; } = [];
 
-    public PlatformPolicy PolicyFor(TenantOptions tenant) => new(Burst, Assist);
+    public PlatformPolicy PolicyFor(TenantOptions tenant) => new(Burst, Assist, CanSnooze);
 
     public Ownership Fold(ConversationScope scope, ConversationEvent e)
     {

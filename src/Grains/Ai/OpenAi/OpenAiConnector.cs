@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Conversations.Grains.Conversation;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,6 +22,7 @@ namespace Conversations.Grains.Ai.OpenAi;
 /// through the named <see cref="AiHttp.HttpClientName"/> client (its connection caps), with no retries or timeout of its
 /// own: the tenant's pipeline (<see cref="AiPipelines"/>) does those.
 /// </para>
+/// The tool has an optional <c>topic</c> among the tenant's Handoff:Routes topics that picks the route.
 /// Servers that refuse tools (HTTP 400/422) get a tool-less request where the model signals a handoff with the
 /// <see cref="HandoffMarker"/> line; the refusal is remembered per tenant and endpoint.
 /// </summary>
@@ -32,15 +34,26 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
     public const string DefaultSystemPrompt = "You are a helpful, concise customer-support assistant. Answer in the customer's language. Never invent order details or policies you were not given.";
     private const string Engine = "OpenAI-compatible server";
 
-    /// <summary>The <see cref="HandoffTool"/> declaration (the model calls it; nothing here invokes it), built once.</summary>
-    public static readonly AIFunctionDeclaration Handoff = AIFunctionFactory.CreateDeclaration(
-        HandoffTool,
-        "Hand the conversation to a human support agent when you cannot help, the customer asks for a person, or the request needs a human decision.",
-        JsonSerializer.SerializeToElement(new
-        {
-            type = "object",
-            properties = new { reason = new { type = "string", description = "Why a human is needed, in one sentence." } },
-        }));
+    /// <summary>
+    /// The <see cref="HandoffTool"/> declaration (the model calls it; nothing here invokes it) with an optional
+    /// <c>topic</c> among the tenant's Handoff:Routes topics (a JSON-schema enum) that picks the route; without
+    /// topics it has no <c>topic</c> argument. Built once per tenant.
+    /// </summary>
+    public static AIFunctionDeclaration HandoffDeclaration(IReadOnlyList<string> topics)
+    {
+        var properties = new JsonObject { ["reason"] = new JsonObject { ["type"] = "string", ["description"] = "Why a human is needed, in one sentence." } };
+        if (topics.Count > 0)
+            properties["topic"] = new JsonObject
+            {
+                ["type"] = "string",
+                ["enum"] = new JsonArray([.. topics.Select(t => (JsonNode)t)]),
+                ["description"] = "What the conversation is about, so that the right team takes it.",
+            };
+        return AIFunctionFactory.CreateDeclaration(
+            HandoffTool,
+            "Hand the conversation to a human support agent when you cannot help, the customer asks for a person, or the request needs a human decision.",
+            JsonSerializer.SerializeToElement(new JsonObject { ["type"] = "object", ["properties"] = properties }));
+    }
 
     private readonly ConcurrentDictionary<(string Tenant, string? Endpoint), Target> _targets = new();
     private HttpClient? _http;
@@ -93,7 +106,7 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
         var ai = tenant.Ai;
         if (_targets.TryGetValue((tenant.Id, ai.Endpoint), out var target) && target.Matches(ai)) return target;
         var host = HostClient(tenant.Id);
-        var built = new Target(host ?? BuildClient(ai), host is not null, ai.ApiKey, ai.Model) { NoTools = target?.NoTools ?? false };
+        var built = new Target(host ?? BuildClient(ai), host is not null, ai.ApiKey, ai.Model, HandoffDeclaration(tenant.Handoff.Topics())) { NoTools = target?.NoTools ?? false };
         _targets[(tenant.Id, ai.Endpoint)] = built;
         return built;
     }
@@ -147,16 +160,11 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
         return new ChatMessage { Role = role, RawRepresentation = wire };
     }
 
-    /// <summary>The OpenAI SDK's form of <see cref="Handoff"/>, built once (Microsoft.Extensions.AI would convert the declaration on every call).</summary>
-    private static readonly ChatTool HandoffChatTool = ChatTool.CreateFunctionTool(Handoff.Name, Handoff.Description, BinaryData.FromString(Handoff.JsonSchema.GetRawText()));
-
-    private static readonly Func<IChatClient, object?> WithHandoffTool = static _ => new ChatCompletionOptions { Tools = { HandoffChatTool } };
-
     private static ChatOptions Options(Target target, AiOptions ai, bool tools) => new()
     {
         ModelId = ai.Model ?? DefaultModel,
-        Tools = tools && target.Plugged ? [Handoff] : null,
-        RawRepresentationFactory = tools && !target.Plugged ? WithHandoffTool : null,
+        Tools = tools && target.Plugged ? [target.Handoff] : null,
+        RawRepresentationFactory = tools && !target.Plugged ? target.WithHandoffTool : null,
     };
 
     private static string SystemPrompt(AiRequest request, bool tools)
@@ -175,13 +183,15 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
     {
         var handoff = false;
         string? reason = null;
+        string? topic = null;
         foreach (var message in response.Messages)
         {
             foreach (var item in message.Contents)
             {
                 if (item is not FunctionCallContent { Name: HandoffTool } call) continue;
                 handoff = true;
-                reason = ReadReason(call);
+                reason = Argument(call, "reason");
+                topic = Argument(call, "topic") is { } t && !string.IsNullOrWhiteSpace(t) ? t.Trim() : null;
             }
         }
 
@@ -195,13 +205,13 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
             content = string.Join('\n', lines.Where((_, i) => i != marker)).Trim();
         }
         var messages = string.IsNullOrWhiteSpace(content) ? [] : new List<AiMessage> { new(content.Trim()) };
-        return new AiReply(messages, handoff, reason);
+        return new AiReply(messages, handoff, reason, topic);
     }
 
-    /// <summary>Tool arguments are text the model wrote: read a reason if it is there, never fail on it.</summary>
-    private static string? ReadReason(FunctionCallContent call)
+    /// <summary>Tool arguments are text the model wrote: read one if it is there, never fail on it.</summary>
+    private static string? Argument(FunctionCallContent call, string name)
     {
-        if (call.Exception is not null || call.Arguments is null || !call.Arguments.TryGetValue("reason", out var value)) return null;
+        if (call.Exception is not null || call.Arguments is null || !call.Arguments.TryGetValue(name, out var value)) return null;
         return value switch
         {
             JsonElement { ValueKind: JsonValueKind.String } text => text.GetString(),
@@ -212,17 +222,36 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
         };
     }
 
-    /// <summary>The chat client for one tenant and endpoint, and whether that server refused tools.</summary>
-    private sealed class Target(IChatClient client, bool plugged, string? apiKey, string? model)
+    /// <summary>The chat client for one tenant and endpoint, its handoff tool, and whether that server refused tools.</summary>
+    private sealed class Target
     {
-        public IChatClient Client { get; } = client;
+        private readonly string? _apiKey;
+        private readonly string? _model;
+
+        public Target(IChatClient client, bool plugged, string? apiKey, string? model, AIFunctionDeclaration handoff)
+        {
+            Client = client;
+            Plugged = plugged;
+            _apiKey = apiKey;
+            _model = model;
+            Handoff = handoff;
+            // The OpenAI SDK's form of the tool, built once: Microsoft.Extensions.AI would convert the declaration on every call.
+            var tool = ChatTool.CreateFunctionTool(handoff.Name, handoff.Description, BinaryData.FromString(handoff.JsonSchema.GetRawText()));
+            WithHandoffTool = _ => new ChatCompletionOptions { Tools = { tool } };
+        }
+
+        public IChatClient Client { get; }
 
         /// <summary>The host's client rather than the OpenAI SDK's.</summary>
-        public bool Plugged { get; } = plugged;
+        public bool Plugged { get; }
+
+        public AIFunctionDeclaration Handoff { get; }
+
+        public Func<IChatClient, object?> WithHandoffTool { get; }
 
         public volatile bool NoTools;
 
-        public bool Matches(AiOptions ai) => string.Equals(apiKey, ai.ApiKey, StringComparison.Ordinal) && string.Equals(model, ai.Model, StringComparison.Ordinal);
+        public bool Matches(AiOptions ai) => string.Equals(_apiKey, ai.ApiKey, StringComparison.Ordinal) && string.Equals(_model, ai.Model, StringComparison.Ordinal);
     }
 
     /// <summary>Removes the placeholder key's Authorization header (Ai:ApiKey unset).</summary>

@@ -11,7 +11,11 @@ public static class ChatwootActionKinds
     public const string Assist = "chatwoot.assist";
     public const string ToggleStatus = "chatwoot.toggle_status";
     public const string Assign = "chatwoot.assign";
+    /// <summary>Replaces the conversation's labels with <see cref="ChatwootAction.Labels"/>.</summary>
     public const string Labels = "chatwoot.labels";
+    /// <summary>Adds <see cref="ChatwootAction.Labels"/> to the conversation's labels (read, then the union written).</summary>
+    public const string AddLabels = "chatwoot.add_labels";
+    public const string Priority = "chatwoot.priority";
 }
 
 /// <summary>The body of POST /conversations/{id}/messages (snake_case on the wire).</summary>
@@ -25,7 +29,8 @@ public sealed record ChatwootMessageBody(
 
 /// <summary>
 /// One Chatwoot outbox action as stored in the outbox payload: where (account, conversation) and what
-/// (a message, a status, an assignment, labels).
+/// (a message, a status and when a snooze ends, an assignment, labels, a priority). Fields added later are
+/// optional, so stored actions of every version stay readable.
 /// </summary>
 public sealed record ChatwootAction
 {
@@ -36,6 +41,9 @@ public sealed record ChatwootAction
     public string? AssigneeId { get; init; }
     public string? TeamId { get; init; }
     public IReadOnlyList<string>? Labels { get; init; }
+    /// <summary>With Status snoozed: when Chatwoot reopens the conversation (unix seconds).</summary>
+    public long? SnoozedUntil { get; init; }
+    public string? Priority { get; init; }
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

@@ -7,13 +7,14 @@ namespace Conversations.Grains.Platforms.Chatwoot;
 
 /// <summary>
 /// Chatwoot's side of the conversation grain. Ownership is the conversation status: pending = the bot,
-/// open/snoozed = humans, resolved = ended. Handoff = a private note, then toggle_status open.
+/// open/snoozed = humans, resolved = ended. Handoff = a private note, what the route sets (team, agent, labels,
+/// priority), then toggle_status open, or snoozed until the next opening outside business hours.
 /// </summary>
 public sealed class ChatwootConversation(ChatwootTyping typing) : IPlatformConversation
 {
     public PlatformKind Platform => PlatformKind.Chatwoot;
 
-    public PlatformPolicy PolicyFor(TenantOptions tenant) => new(tenant.Chatwoot.BurstPolicy, tenant.Chatwoot.Assist);
+    public PlatformPolicy PolicyFor(TenantOptions tenant) => new(tenant.Chatwoot.BurstPolicy, tenant.Chatwoot.Assist, CanSnooze: true);
 
     public Ownership Fold(ConversationScope scope, ConversationEvent e)
     {
@@ -79,11 +80,29 @@ public sealed class ChatwootConversation(ChatwootTyping typing) : IPlatformConve
     {
         if (Where(scope) is not var (account, conversation)) return [];
         var note = $"Handed off to a human agent.\nReason: {handoff.Reason}\n\n{handoff.Summary}";
-        return
-        [
+        var actions = new List<NewOutboxMessage>
+        {
             Action(ChatwootActionKinds.Note, account, conversation, new ChatwootMessageBody(LiquidEscaper.Escape(note), Private: true)),
-            StatusAction(account, conversation, ChatwootKeys.Open),
-        ];
+        };
+        if (handoff.Route is { } route) actions.AddRange(RouteActions(account, conversation, route));
+        // Assign and label before the status change: opening the conversation notifies the inbox and runs Chatwoot's auto-assignment.
+        actions.Add(handoff.SnoozeUntil is { } until
+            ? new(ChatwootActionKinds.ToggleStatus, new ChatwootAction { AccountId = account, ConversationId = conversation, Status = ChatwootKeys.Snoozed, SnoozedUntil = until.ToUnixTimeSeconds() }.Serialize())
+            : StatusAction(account, conversation, ChatwootKeys.Open));
+        return actions;
+    }
+
+    /// <summary>
+    /// One assignment per target: Chatwoot's assignments endpoint takes an agent or a team per call (an agent
+    /// when both are given), so the team goes first and the agent after it.
+    /// </summary>
+    private static IEnumerable<NewOutboxMessage> RouteActions(string account, string conversation, HandoffRoute route)
+    {
+        ChatwootAction At() => new() { AccountId = account, ConversationId = conversation };
+        if (!string.IsNullOrWhiteSpace(route.TeamId)) yield return new(ChatwootActionKinds.Assign, (At() with { TeamId = route.TeamId.Trim() }).Serialize());
+        if (!string.IsNullOrWhiteSpace(route.AssigneeId)) yield return new(ChatwootActionKinds.Assign, (At() with { AssigneeId = route.AssigneeId.Trim() }).Serialize());
+        if (route.Labels.Count > 0) yield return new(ChatwootActionKinds.AddLabels, (At() with { Labels = [.. route.Labels.Select(l => l.Trim())] }).Serialize());
+        if (!string.IsNullOrWhiteSpace(route.Priority)) yield return new(ChatwootActionKinds.Priority, (At() with { Priority = route.Priority.Trim().ToLowerInvariant() }).Serialize());
     }
 
     public IReadOnlyList<NewOutboxMessage> BuildAssistNote(ConversationScope scope, AiReply suggestion)

@@ -15,6 +15,7 @@ public static class ChatwootServiceCollectionExtensions
             .UseOutboundConnections(sp => sp.GetRequiredService<PlatformHttpOptions>().MaxConnectionsPerServer);
         services.TryAddSingleton<ChatwootClient>();
         services.TryAddSingleton<ChatwootTyping>();
+        services.TryAddSingleton<ChatwootLabels>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlatformConversation, ChatwootConversation>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlatformActionSender, ChatwootActionSender>());
         return services;

@@ -362,23 +362,29 @@ public sealed partial class EngageConversation(
         return string.Join("\n\n", parts).Trim();
     }
 
+    /// <summary>Engage has no snooze: <see cref="HandoffRequest.SnoozeUntil"/> never comes (PlatformPolicy.CanSnooze is false).</summary>
     public IReadOnlyList<NewOutboxMessage> BuildHandoff(ConversationScope scope, HandoffRequest handoff)
     {
         var ids = scope.State.Platform;
         var actions = new List<NewOutboxMessage>();
-        if (scope.Tenant.Engage.CheckAgentAvailability && scope.Tenant.Engage.NoAgentPolicy == NoAgentPolicy.HoldingMessage
+        var category = string.IsNullOrWhiteSpace(handoff.Route?.CategoryId) ? null : handoff.Route.CategoryId.Trim();
+        if (category is null) ids.Remove(EngageStateKeys.HandoffCategory);
+        else ids[EngageStateKeys.HandoffCategory] = category;
+        // Outside business hours the customer was just told when people are back: no "all agents are busy" on top.
+        if (scope.Tenant.Engage.CheckAgentAvailability && scope.Tenant.Engage.NoAgentPolicy == NoAgentPolicy.HoldingMessage && !handoff.OutsideBusinessHours
             && ids.GetValueOrDefault(EngageStateKeys.ReplyTo) is { Length: > 0 } replyTo)
         {
             actions.Add(EngageActionKinds.Create(EngageActionKinds.HoldingIfNoAgent,
                 new EngageHoldingIfNoAgentAction(replyTo, PlainText.Normalize(scope.Tenant.Engage.HoldingMessage), ids.GetValueOrDefault(EngageStateKeys.SourceId),
-                ids.GetValueOrDefault(EngageStateKeys.ReplyToPrivate) == "true")));
+                ids.GetValueOrDefault(EngageStateKeys.ReplyToPrivate) == "true", category)));
         }
         actions.Add(EngageActionKinds.Create(EngageActionKinds.Handoff, new EngageHandoffAction(
             handoff.Reason,
             ids.GetValueOrDefault(EngageStateKeys.BotIntervention) == "true",
             ids.GetValueOrDefault(EngageStateKeys.BotInterventionId),
             ids.GetValueOrDefault(EngageStateKeys.BotReplied) == "true",
-            PlainText.Cap($"Handed off to a human agent.\nReason: {handoff.Reason}\n\n{handoff.Summary}", MaxReplyLength))));
+            PlainText.Cap($"Handed off to a human agent.\nReason: {handoff.Reason}\n\n{handoff.Summary}", MaxReplyLength),
+            category)));
         ForgetBotIntervention(ids);
         scope.State.PlatformStatus = EngageEventData.StatusAgent;
         return actions;
@@ -405,10 +411,13 @@ public sealed partial class EngageConversation(
             return [EngageActionKinds.Create(EngageActionKinds.Reply, new EngageReplyAction(replyTo, PlainText.Cap(e.Data[EngageDeliveryFailure.Body], MaxReplyLength),
                 e.Data.GetValueOrDefault(EngageEventData.Private) == "true"))];
         }
-        return e.Type == EngageEventTypes.InterventionClosed && scope.Tenant.Engage.ReturnToBotOnClose && scope.State.PlatformStatus == EngageEventData.StatusBot
-            && e.Data.GetValueOrDefault(EngageEventData.UserId) is { Length: > 0 } owner && owner != scope.Tenant.BotIdentity
-                ? [EngageActionKinds.Create(EngageActionKinds.ReturnToBot, new EngageReturnToBotAction("intervention closed by the agent"))]
-                : [];
+        if (e.Type != EngageEventTypes.InterventionClosed || !scope.Tenant.Engage.ReturnToBotOnClose || scope.State.PlatformStatus != EngageEventData.StatusBot
+            || e.Data.GetValueOrDefault(EngageEventData.UserId) is not { Length: > 0 } owner || owner == scope.Tenant.BotIdentity)
+            return [];
+        // The category the bot handed the thread to is the one to leave (a route's, else AGENT).
+        var handedTo = scope.State.Platform.GetValueOrDefault(EngageStateKeys.HandoffCategory);
+        scope.State.Platform.Remove(EngageStateKeys.HandoffCategory);
+        return [EngageActionKinds.Create(EngageActionKinds.ReturnToBot, new EngageReturnToBotAction("intervention closed by the agent", handedTo))];
     }
 
     public string? HandoffReasonFor(ConversationScope scope, ConversationEvent e) =>

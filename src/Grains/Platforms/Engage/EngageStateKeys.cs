@@ -30,6 +30,8 @@ internal static class EngageStateKeys
     public const string OwnerNone = "none";
     /// <summary>Customer contents whose reply the bot already posted again after a failed delivery (once each), comma-separated.</summary>
     public const string Redelivered = "engage.redelivered";
+    /// <summary>The category the bot last handed the thread to when a route chose one (ReturnToBot removes it instead of AGENT).</summary>
+    public const string HandoffCategory = "engage.handoff_category";
     /// <summary>"true" once the thread's recent history was read over REST.</summary>
     public const string HistoryLoaded = "engage.history_loaded";
     /// <summary>Recent content ids seen in events (history loading skips them), comma-separated.</summary>

@@ -42,7 +42,8 @@ public sealed partial class EngageActionSender(
                     await HoldingIfNoAgentAsync(api, tenant, key, EngageActionKinds.Read<EngageHoldingIfNoAgentAction>(message.Payload), cancellationToken).ConfigureAwait(false);
                     break;
                 case EngageActionKinds.ReturnToBot:
-                    await RecategorizeAsync(api, key.ConversationId, remove: tenant.Engage.AgentCategoryId, add: tenant.Engage.BotCategoryId, cancellationToken).ConfigureAwait(false);
+                    var back = EngageActionKinds.Read<EngageReturnToBotAction>(message.Payload);
+                    await RecategorizeAsync(api, key.ConversationId, remove: back.CategoryId ?? tenant.Engage.AgentCategoryId, add: tenant.Engage.BotCategoryId, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     return SendOutcome.Failed($"Unknown Engage action '{message.Kind}'.");
@@ -94,10 +95,11 @@ public sealed partial class EngageActionSender(
     /// <summary>Engage's routing rule: an agent can take work when a channel is available and not full.</summary>
     private async Task HoldingIfNoAgentAsync(EngageApiClient api, TenantOptions tenant, ConversationKey key, EngageHoldingIfNoAgentAction holding, CancellationToken cancellationToken)
     {
-        var categories = string.IsNullOrEmpty(tenant.Engage.AgentCategoryId) ? [] : new[] { tenant.Engage.AgentCategoryId };
+        var agents = holding.CategoryId ?? tenant.Engage.AgentCategoryId;
+        var categories = string.IsNullOrEmpty(agents) ? [] : new[] { agents };
         var sources = string.IsNullOrEmpty(holding.SourceId) ? [] : new[] { holding.SourceId };
-        var agents = await api.GetAgentStatusAsync(categories, sources, cancellationToken).ConfigureAwait(false);
-        if (agents.Any(a => (a.Channels ?? []).Any(c => c.CanTakeWork))) return;
+        var available = await api.GetAgentStatusAsync(categories, sources, cancellationToken).ConfigureAwait(false);
+        if (available.Any(a => (a.Channels ?? []).Any(c => c.CanTakeWork))) return;
         LogNoAgent(logger, key.Tenant, key.ConversationId);
         await api.CreateReplyAsync(holding.InReplyToId, holding.Message, cancellationToken, holding.Private).ConfigureAwait(false);
     }
@@ -105,7 +107,7 @@ public sealed partial class EngageActionSender(
     private async Task HandoffAsync(EngageApiClient api, TenantOptions tenant, ConversationKey key, EngageHandoffAction handoff, CancellationToken cancellationToken)
     {
         if (handoff.BotIntervention) await EndBotInterventionAsync(api, tenant, key, handoff, cancellationToken).ConfigureAwait(false);
-        await RecategorizeAsync(api, key.ConversationId, remove: tenant.Engage.BotCategoryId, add: tenant.Engage.AgentCategoryId, cancellationToken).ConfigureAwait(false);
+        await RecategorizeAsync(api, key.ConversationId, remove: tenant.Engage.BotCategoryId, add: handoff.CategoryId ?? tenant.Engage.AgentCategoryId, cancellationToken).ConfigureAwait(false);
         metrics.Handoff(key.Tenant);
         LogHandedOff(logger, key.Tenant, key.ConversationId, handoff.Reason);
     }

@@ -37,13 +37,18 @@ public sealed record EngageOpenInterventionAction(string ContentId);
 /// <param name="BotIntervention">The bot opened an intervention in this episode.</param>
 /// <param name="InterventionId">Its id when known; otherwise it is looked up by owner.</param>
 /// <param name="Summary">Reason and bot-part summary, left as a comment on the bot's intervention for the agent.</param>
-public sealed record EngageHandoffAction(string Reason, bool BotIntervention, string? InterventionId, bool BotReplied, string? Summary = null);
+/// <param name="CategoryId">The handoff route's category, added instead of the tenant's AGENT category (null: AGENT).</param>
+public sealed record EngageHandoffAction(string Reason, bool BotIntervention, string? InterventionId, bool BotReplied, string? Summary = null, string? CategoryId = null);
 
-/// <summary>Put the thread back in BOT (AGENT removed, others kept): <c>intervention.closed</c> with ReturnToBotOnClose.</summary>
-public sealed record EngageReturnToBotAction(string Reason);
+/// <summary>
+/// Put the thread back in BOT (<paramref name="CategoryId"/>, the category the bot handed it to, removed, else AGENT;
+/// others kept): <c>intervention.closed</c> with ReturnToBotOnClose.
+/// </summary>
+public sealed record EngageReturnToBotAction(string Reason, string? CategoryId = null);
 
 /// <summary>
 /// Before a handoff (CheckAgentAvailability with NoAgentPolicy=HoldingMessage): ask <c>GET /status</c>
-/// whether an agent who can take the thread is available, and when none is, tell the customer.
+/// whether an agent who can take the thread is available (in <paramref name="CategoryId"/>, the handoff route's, else
+/// AGENT), and when none is, tell the customer.
 /// </summary>
-public sealed record EngageHoldingIfNoAgentAction(string InReplyToId, string Message, string? SourceId, bool Private = false);
+public sealed record EngageHoldingIfNoAgentAction(string InReplyToId, string Message, string? SourceId, bool Private = false, string? CategoryId = null);
