@@ -27,14 +27,21 @@ public interface IConversationGrain : IGrainWithStringKey
     Task<ConversationSnapshot> GetSnapshotAsync();
 }
 
-/// <summary>A conversation's committed grain state as the admin API shows it.</summary>
+/// <summary>A conversation's committed grain state as the admin API shows it; <see cref="Countdowns"/> null: none.</summary>
 [GenerateSerializer, Immutable]
 public sealed record ConversationSnapshot(
     [property: Id(0)] bool Exists,
     [property: Id(1)] long Version,
     [property: Id(2)] long Cursor,
     [property: Id(3)] byte[] State,
-    [property: Id(4)] IReadOnlyList<PendingActionView> Pending);
+    [property: Id(4)] IReadOnlyList<PendingActionView> Pending,
+    [property: Id(5)] IReadOnlyList<CountdownView>? Countdowns = null);
+
+/// <summary>Timed work the conversation will do unless something cancels it (an inactivity follow-up, a resolve), and when.</summary>
+[GenerateSerializer, Immutable]
+public sealed record CountdownView(
+    [property: Id(0)] string Kind,
+    [property: Id(1)] DateTimeOffset DueAt);
 
 /// <summary>An action decided and written, not yet sent (or waiting for a retry).</summary>
 [GenerateSerializer, Immutable]
