@@ -188,6 +188,7 @@ public sealed partial class ConversationGrain(
     {
         if (!HasDueCountdown()) return false;
         var s = state.State;
+        using var span = ConversationTracing.StartCountdown(_key);
         _policy ??= policies.Create(_key, s.Policy);
         var result = await _policy.RunDueAsync(CancellationToken.None);
         _countdownStuck = false;
