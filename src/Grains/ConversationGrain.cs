@@ -35,6 +35,9 @@ public sealed partial class ConversationGrain(
 
     private static readonly TimeSpan MaxTurnRetryDelay = TimeSpan.FromMinutes(1);
 
+    /// <summary>Grain timers take at most about 49 days; a longer countdown's timer fires early, finds nothing due and is armed again.</summary>
+    private static readonly TimeSpan MaxCountdownTimerDelay = TimeSpan.FromDays(1);
+
     private readonly RuntimeOptions _options = options.Value;
     private ConversationKey _key;
     private IConversationPolicy? _policy;
@@ -354,6 +357,7 @@ public sealed partial class ConversationGrain(
         var delay = due - time.GetUtcNow();
         if (_countdownStuck && delay < _options.TurnRetryDelay) delay = _options.TurnRetryDelay;
         if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
+        if (delay > MaxCountdownTimerDelay) delay = MaxCountdownTimerDelay;
         if (_countdownTimer is null)
             _countdownTimer = this.RegisterGrainTimer(_ => RunAsync(), new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan) { KeepAlive = false });
         else
@@ -374,21 +378,22 @@ public sealed partial class ConversationGrain(
     /// <summary>
     /// After a run. Once the actions are sent, a reminder that just ticked or a step just taken moves the reminder to
     /// the next due time (no minute-by-minute ticks while a long countdown waits); while actions are pending it keeps
-    /// ticking for them. With no countdown and nothing pending it goes. Its removal is best effort: a stale reminder
-    /// only ticks once more into a state with nothing due, and is removed then.
+    /// ticking for them. With no countdown and nothing pending it goes. Best effort both: the reminder as it stands
+    /// ticks in time for what is committed (registered before the commit), and a stale one only ticks once more into
+    /// a state with nothing due, to be removed then.
     /// </summary>
     private async Task KeepReminderAsync(bool moveToNextDue)
     {
         var s = state.State;
-        if (EarliestCountdown() is { } earliest)
-        {
-            if (moveToNextDue && s.Pending.Count == 0 && _reminderSchedule.NeedsRegistration(earliest, time.GetUtcNow(), exact: true))
-                await RegisterReminderAsync(earliest);
-            return;
-        }
-        if (s.Pending.Count > 0 || !_reminderSchedule.MayExist) return;
         try
         {
+            if (EarliestCountdown() is { } earliest)
+            {
+                if (moveToNextDue && s.Pending.Count == 0 && _reminderSchedule.NeedsRegistration(earliest, time.GetUtcNow(), exact: true))
+                    await RegisterReminderAsync(earliest);
+                return;
+            }
+            if (s.Pending.Count > 0 || !_reminderSchedule.MayExist) return;
             var reminder = _reminder ?? await this.GetReminder(CountdownReminderSchedule.ReminderName);
             if (reminder is not null) await this.UnregisterReminder(reminder);
             _reminder = null;
@@ -396,7 +401,7 @@ public sealed partial class ConversationGrain(
         }
         catch (Exception ex)
         {
-            LogReminderNotRemoved(ex, _key);
+            LogReminderNotKept(ex, _key);
         }
     }
 
@@ -461,8 +466,8 @@ public sealed partial class ConversationGrain(
     [LoggerMessage(EventId = 3007, Level = LogLevel.Error, Message = "A countdown of {Key} is still due after its turn; retrying later")]
     private partial void LogCountdownStillDue(ConversationKey key);
 
-    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Countdown reminder of {Key} was not removed; it ticks once more into a state with nothing due")]
-    private partial void LogReminderNotRemoved(Exception exception, ConversationKey key);
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Countdown reminder of {Key} was not moved or removed; it ticks as registered, into a state that says what is due")]
+    private partial void LogReminderNotKept(Exception exception, ConversationKey key);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Action {ActionId} ({Kind}) of {Key} parked after {Attempt} attempts: {Error}")]
     private partial void LogParked(ConversationKey key, long actionId, string kind, int attempt, string error);
