@@ -46,6 +46,7 @@ public sealed class ClusterInactivityTests(ITestOutputHelper output)
             using var http = Client(gateway);
 
             var reply = await AnsweredAsync(world, http, conversation: 1);
+            await WaitIdleAsync(http, conversation: 1);
             var holder = reply.Silo == "silo-a" ? a : b;
             holder.Kill();
             world.Print($"the answer came from {holder.Name} at {reply.At.TotalSeconds:F1} s; killed it (kill -9) {(world.Now - reply.At).TotalSeconds:F1} s later, before the follow-up due {FollowUpAfter.TotalSeconds:F0} s after the answer");
@@ -74,6 +75,7 @@ public sealed class ClusterInactivityTests(ITestOutputHelper output)
             using var http = Client(gateway);
 
             var reply = await AnsweredAsync(world, http, conversation: 2);
+            await WaitIdleAsync(http, conversation: 2);
             a.Kill();
             b.Kill();
             world.Print($"answered by {reply.Silo} at {reply.At.TotalSeconds:F1} s; every silo killed (kill -9) {(world.Now - reply.At).TotalSeconds:F1} s later");
@@ -115,6 +117,29 @@ public sealed class ClusterInactivityTests(ITestOutputHelper output)
         var (status, _) = await LifecycleWorld.PostAsync(http, text, conversation);
         Assert.Equal(200, status);
         return await world.WaitReplyAsync("echo: " + text, TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>
+    /// Until the answer's send is written back and only the countdown is left: the conversation is idle. A kill
+    /// before that write-back would have the answer sent again (actions are at-least-once), which is not what
+    /// these tests are about.
+    /// </summary>
+    private static async Task WaitIdleAsync(HttpClient http, int conversation)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            using (var response = await http.GetAsync($"/admin/conversations/acme/7:{conversation}"))
+            {
+                if (response.IsSuccessStatusCode)
+                {
+                    using var view = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                    if (view.RootElement.GetProperty("outbox").GetArrayLength() == 0 && view.RootElement.GetProperty("countdowns").GetArrayLength() == 2) return;
+                }
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the conversation did not settle on its countdown");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>Until the resolve reached a fake Chatwoot and the admin view shows no countdown and no action left.</summary>
