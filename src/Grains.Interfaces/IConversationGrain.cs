@@ -27,7 +27,7 @@ public interface IConversationGrain : IGrainWithStringKey
     Task<ConversationSnapshot> GetSnapshotAsync();
 }
 
-/// <summary>A conversation's committed grain state as the admin API shows it; <see cref="HandoffRoute"/>: the route its last handoff took.</summary>
+/// <summary>A conversation's committed grain state as the admin API shows it; <see cref="HandoffRoute"/>: the route its last handoff took; <see cref="Countdowns"/> null: none.</summary>
 [GenerateSerializer, Immutable]
 public sealed record ConversationSnapshot(
     [property: Id(0)] bool Exists,
@@ -35,7 +35,8 @@ public sealed record ConversationSnapshot(
     [property: Id(2)] long Cursor,
     [property: Id(3)] byte[] State,
     [property: Id(4)] IReadOnlyList<PendingActionView> Pending,
-    [property: Id(5)] HandoffRouteView? HandoffRoute = null);
+    [property: Id(5)] HandoffRouteView? HandoffRoute = null,
+    [property: Id(6)] IReadOnlyList<CountdownView>? Countdowns = null);
 
 /// <summary>
 /// The Handoff:Routes entry a handoff applied, as it was then: its index, what it matched (<c>reason:customer_asked</c>,
@@ -51,6 +52,12 @@ public sealed record HandoffRouteView(
     [property: Id(5)] string? Priority,
     [property: Id(6)] string? CategoryId,
     [property: Id(7)] DateTimeOffset? HandedOffAt);
+
+/// <summary>Timed work the conversation will do unless something cancels it (an inactivity follow-up, a resolve), and when.</summary>
+[GenerateSerializer, Immutable]
+public sealed record CountdownView(
+    [property: Id(0)] string Kind,
+    [property: Id(1)] DateTimeOffset DueAt);
 
 /// <summary>An action decided and written, not yet sent (or waiting for a retry).</summary>
 [GenerateSerializer, Immutable]

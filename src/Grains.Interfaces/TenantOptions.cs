@@ -26,6 +26,7 @@ public sealed partial class TenantOptions
     public AiOptions Ai { get; set; } = new();
     public HandoffOptions Handoff { get; set; } = new();
     public BusinessHoursOptions BusinessHours { get; set; } = new();
+    public LifecycleOptions Lifecycle { get; set; } = new();
     public ChatwootTenantOptions Chatwoot { get; set; } = new();
     public EngageTenantOptions Engage { get; set; } = new();
 
@@ -49,6 +50,7 @@ public sealed partial class TenantOptions
         for (var r = 0; r < Handoff.Routes.Count; r++)
             foreach (var problem in Handoff.Routes[r].Validate($"{at}:Handoff:Routes:{r}", Platform)) yield return problem;
         foreach (var problem in BusinessHours.Validate($"{at}:BusinessHours")) yield return problem;
+        foreach (var problem in Lifecycle.Validate($"{at}:Lifecycle")) yield return problem;
     }
 }
 
@@ -246,6 +248,11 @@ public sealed class EngageTenantOptions
     public bool CheckAgentAvailability { get; set; }
     public NoAgentPolicy NoAgentPolicy { get; set; } = NoAgentPolicy.HandoffAnyway;
     public string HoldingMessage { get; set; } = "All our agents are busy right now. We will get back to you as soon as possible.";
+    /// <summary>
+    /// When inactivity resolves a thread, also close it (<c>PUT /content_threads/{id}/close</c>). Off by default:
+    /// only some source types support it, and a closed thread refuses replies until it is reopened.
+    /// </summary>
+    public bool CloseThreadOnResolve { get; set; }
     /// <summary>Client-side request budget per tenant, under Engage's 500 requests/minute.</summary>
     public int RequestsPerMinute { get; set; } = 450;
 

@@ -3,6 +3,7 @@ using Conversations.Grains.Hosting;
 using Conversations.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Hosting;
 using Orleans.Storage;
 
 namespace Conversations.Grains;
@@ -14,6 +15,9 @@ namespace Conversations.Grains;
 /// in order. Non-reentrant, so turns never overlap (I2). A refused write (another activation wrote
 /// first) deactivates this one before it sends anything (O3); any other failure leaves the events
 /// unconsumed for a retry on a timer, or for the re-drive if this activation goes away.
+/// Countdowns (timed work such as an inactivity follow-up) are committed with the turn that decided
+/// them; when one falls due, a grain timer (while the activation lives) or the countdown reminder
+/// (durable: after a silo's death or a restart) runs a turn without events, committed the same way.
 /// </summary>
 public sealed partial class ConversationGrain(
     [PersistentState("conversation", ConversationGrain.StorageName)] IPersistentState<ConversationGrainState> state,
@@ -21,19 +25,27 @@ public sealed partial class ConversationGrain(
     IConversationPolicyFactory policies,
     ActionSender sender,
     IOptions<RuntimeOptions> options,
+    IOptions<ReminderOptions> reminderOptions,
     ConversationMetrics metrics,
     TimeProvider time,
-    ILogger<ConversationGrain> logger) : Grain, IConversationGrain
+    ILogger<ConversationGrain> logger) : Grain, IConversationGrain, IRemindable
 {
     /// <summary>The grain storage provider's name (Memory or ADO.NET, by <c>Conversations:Store:Provider</c>).</summary>
     public const string StorageName = "conversations";
 
     private static readonly TimeSpan MaxTurnRetryDelay = TimeSpan.FromMinutes(1);
 
+    /// <summary>Grain timers take at most about 49 days; a longer countdown's timer fires early, finds nothing due and is armed again.</summary>
+    private static readonly TimeSpan MaxCountdownTimerDelay = TimeSpan.FromDays(1);
+
     private readonly RuntimeOptions _options = options.Value;
     private ConversationKey _key;
     private IConversationPolicy? _policy;
     private IGrainTimer? _retryTimer;
+    private IGrainTimer? _countdownTimer;
+    private IGrainReminder? _reminder;
+    private readonly CountdownReminderSchedule _reminderSchedule = new();
+    private bool _countdownStuck; // the last step left a countdown due: its timer waits TurnRetryDelay
     private TimeSpan _turnRetryDelay = options.Value.TurnRetryDelay;
     private long _lastRead;
     private long _consumedUpTo;
@@ -47,21 +59,34 @@ public sealed partial class ConversationGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _key = ConversationGrainKey.Parse(this.GetPrimaryKeyString());
+        var s = state.State;
+        // Whoever activated this (a wake, a reminder tick, an admin read), committed countdowns get their timer.
+        _reminderSchedule.Activated(impliedByState: s.Countdowns.Count > 0 || s.Pending.Count > 0);
+        ArmCountdownTimer();
         return Task.CompletedTask;
     }
 
     public Task WakeAsync(long upToSequence)
     {
         // A burst queues one wake per webhook behind the running turn; those its turn already read cost nothing.
-        if (upToSequence != 0 && upToSequence <= state.State.Cursor && !HasDueAction()) return Task.CompletedTask;
+        if (upToSequence != 0 && upToSequence <= state.State.Cursor && !HasDueAction() && !HasDueCountdown()) return Task.CompletedTask;
         return RunAsync();
+    }
+
+    /// <summary>The countdown reminder ticked: the due countdowns run (the state says which; a tick finds nothing twice).</summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != CountdownReminderSchedule.ReminderName) return;
+        _reminderSchedule.Ticked(status.FirstTickTime, status.Period);
+        await RunAsync(reminderTick: true);
     }
 
     public Task<ConversationSnapshot> GetSnapshotAsync()
     {
         var s = state.State;
         IReadOnlyList<PendingActionView> pending = [.. s.Pending.Select(a => new PendingActionView(a.Id, a.Kind, a.Attempts, a.NextAttemptAt, a.LastError))];
-        return Task.FromResult(new ConversationSnapshot(state.RecordExists, s.Version, s.Cursor, s.Policy, pending, policies.HandoffRouteOf(s.Policy)));
+        IReadOnlyList<CountdownView> countdowns = [.. s.Countdowns.Select(c => new CountdownView(c.Kind, c.DueAt))];
+        return Task.FromResult(new ConversationSnapshot(state.RecordExists, s.Version, s.Cursor, s.Policy, pending, policies.HandoffRouteOf(s.Policy), countdowns));
     }
 
     public async Task<bool> RetryParkedAsync(long actionId)
@@ -101,14 +126,18 @@ public sealed partial class ConversationGrain(
         return true;
     }
 
-    private async Task RunAsync()
+    private async Task RunAsync(bool reminderTick = false)
     {
         if (_stopped) return;
         try
         {
+            // Events first: a customer message already in the inbox cancels a countdown due now.
             while (await RunTurnAsync()) { }
+            var stepTaken = await RunDueCountdownsAsync();
             await SendDueAsync();
             await MarkConsumedAsync();
+            await KeepReminderAsync(moveToNextDue: reminderTick || stepTaken);
+            ArmCountdownTimer(); // also after a tick that came a hair early, or found nothing due
             _turnRetryDelay = _options.TurnRetryDelay;
             if (state.State.Pending.Count == 0) DisarmTimer(); // nothing to retry: let idle collection have the activation
         }
@@ -146,20 +175,67 @@ public sealed partial class ConversationGrain(
         _lastRead = events[^1].Sequence;
         var result = await _policy.RunTurnAsync(new TurnContext(_key, events, _readNewer ??= ReadNewerAsync), CancellationToken.None);
 
+        await CommitAsync(result, _lastRead, stepTaken: false);
+        metrics.Events.Add(events.Count);
+
+        if (result.Actions.Count > 0) await SendDueAsync();
+        return events.Count >= max;
+    }
+
+    /// <summary>
+    /// The turn without events of the countdowns due now. It does not move the cursor (a tick is not an inbox
+    /// event): the policy decides from its committed state, and what it did leaves that state in the same write as
+    /// the actions it decided, so however often the timer and the reminder fire, a due time is acted on once.
+    /// </summary>
+    private async Task<bool> RunDueCountdownsAsync()
+    {
+        if (!HasDueCountdown()) return false;
+        var s = state.State;
+        using var span = ConversationTracing.StartCountdown(_key);
+        _policy ??= policies.Create(_key, s.Policy);
+        var result = await _policy.RunDueAsync(CancellationToken.None);
+        _countdownStuck = false;
+        await CommitAsync(result, s.Cursor, stepTaken: true);
+        if (HasDueCountdown())
+        {
+            // The policy left a step due: retry later rather than spin on it.
+            LogCountdownStillDue(_key);
+            _countdownStuck = true;
+            ArmCountdownTimer();
+        }
+        if (result.Actions.Count > 0) await SendDueAsync();
+        return true;
+    }
+
+    /// <summary>
+    /// Commits a turn's outcome in one etag-checked write: cursor, policy state, new actions, countdowns. The
+    /// countdown reminder is registered before, when it would tick too late for them: a countdown is never
+    /// committed without a durable trigger. Actions a step decided have no inbox event for the re-drive to find,
+    /// so for them the reminder ticks within a period, in case this activation dies before it sends them.
+    /// </summary>
+    private async Task CommitAsync(TurnResult result, long cursor, bool stepTaken)
+    {
+        var s = state.State;
+        var countdowns = result.Countdowns ?? [];
+        var now = time.GetUtcNow();
+        DateTimeOffset? wakeBy = countdowns.Count > 0 ? countdowns.Min(c => c.DueAt) : null;
+        if (stepTaken && result.Actions.Count > 0 && (wakeBy is null || wakeBy > now + ReminderPeriod)) wakeBy = now + ReminderPeriod;
+        // A countdown already committed has its reminder; a later one is covered by it as well.
+        var covered = !stepTaken && EarliestCountdown() is { } committed && wakeBy >= committed;
+        if (wakeBy is { } at && !covered && _reminderSchedule.NeedsRegistration(at, now, exact: stepTaken)) await RegisterReminderAsync(at);
+
         _dirty = true;
-        s.Cursor = _lastRead;
+        s.Cursor = cursor;
         if (result.NewState is { } newState) s.Policy = newState.ToArray();
         foreach (var action in result.Actions)
             s.Pending.Add(new PendingAction { Id = s.NextActionId++, Kind = action.Kind, Payload = action.Payload.ToArray() });
+        s.Countdowns = [.. countdowns.Select(c => new PendingCountdown { Kind = c.Kind, DueAt = c.DueAt })];
         s.Version++;
         await state.WriteStateAsync();
         _dirty = false;
         metrics.Turns.Add(1);
-        metrics.Events.Add(events.Count);
         if (result.Summary is { } summary) await UpsertDirectoryAsync(summary);
-
-        if (result.Actions.Count > 0) await SendDueAsync();
-        return events.Count >= max;
+        ArmCountdownTimer();
     }
 
     /// <summary>
@@ -263,6 +339,72 @@ public sealed partial class ConversationGrain(
     private bool HasDueAction() =>
         state.State.Pending.Count > 0 && (state.State.Pending[0].NextAttemptAt is not { } next || next <= time.GetUtcNow());
 
+    private DateTimeOffset? EarliestCountdown() =>
+        state.State.Countdowns.Count == 0 ? null : state.State.Countdowns.Min(c => c.DueAt);
+
+    private bool HasDueCountdown() => EarliestCountdown() is { } due && due <= time.GetUtcNow();
+
+    /// <summary>The exact due time while this activation lives; it does not keep the activation alive (the reminder wakes a new one).</summary>
+    private void ArmCountdownTimer()
+    {
+        if (_stopped) return;
+        if (EarliestCountdown() is not { } due)
+        {
+            _countdownTimer?.Dispose();
+            _countdownTimer = null;
+            return;
+        }
+        var delay = due - time.GetUtcNow();
+        if (_countdownStuck && delay < _options.TurnRetryDelay) delay = _options.TurnRetryDelay;
+        if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
+        if (delay > MaxCountdownTimerDelay) delay = MaxCountdownTimerDelay;
+        if (_countdownTimer is null)
+            _countdownTimer = this.RegisterGrainTimer(_ => RunAsync(), new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan) { KeepAlive = false });
+        else
+            _countdownTimer.Change(delay, Timeout.InfiniteTimeSpan);
+    }
+
+    private TimeSpan ReminderPeriod => reminderOptions.Value.MinimumReminderPeriod;
+
+    private async Task RegisterReminderAsync(DateTimeOffset due)
+    {
+        var period = ReminderPeriod;
+        var now = time.GetUtcNow();
+        var dueTime = due > now ? due - now : TimeSpan.Zero;
+        _reminder = await this.RegisterOrUpdateReminder(CountdownReminderSchedule.ReminderName, dueTime, period);
+        _reminderSchedule.Registered(now + dueTime, period);
+    }
+
+    /// <summary>
+    /// After a run. Once the actions are sent, a reminder that just ticked or a step just taken moves the reminder to
+    /// the next due time (no minute-by-minute ticks while a long countdown waits); while actions are pending it keeps
+    /// ticking for them. With no countdown and nothing pending it goes. Best effort both: the reminder as it stands
+    /// ticks in time for what is committed (registered before the commit), and a stale one only ticks once more into
+    /// a state with nothing due, to be removed then.
+    /// </summary>
+    private async Task KeepReminderAsync(bool moveToNextDue)
+    {
+        var s = state.State;
+        try
+        {
+            if (EarliestCountdown() is { } earliest)
+            {
+                if (moveToNextDue && s.Pending.Count == 0 && _reminderSchedule.NeedsRegistration(earliest, time.GetUtcNow(), exact: true))
+                    await RegisterReminderAsync(earliest);
+                return;
+            }
+            if (s.Pending.Count > 0 || !_reminderSchedule.MayExist) return;
+            var reminder = _reminder ?? await this.GetReminder(CountdownReminderSchedule.ReminderName);
+            if (reminder is not null) await this.UnregisterReminder(reminder);
+            _reminder = null;
+            _reminderSchedule.Unregistered();
+        }
+        catch (Exception ex)
+        {
+            LogReminderNotKept(ex, _key);
+        }
+    }
+
     private void ArmTimer(TimeSpan due)
     {
         if (_stopped) return;
@@ -301,6 +443,8 @@ public sealed partial class ConversationGrain(
         _stopped = true;
         _policy = null;
         DisarmTimer();
+        _countdownTimer?.Dispose();
+        _countdownTimer = null;
         DeactivateOnIdle();
     }
 
@@ -318,6 +462,12 @@ public sealed partial class ConversationGrain(
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Parked action {ActionId} ({Kind}) of {Key} is pending again (operator retry)")]
     private partial void LogRetriedParked(ConversationKey key, long actionId, string kind);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Error, Message = "A countdown of {Key} is still due after its turn; retrying later")]
+    private partial void LogCountdownStillDue(ConversationKey key);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Countdown reminder of {Key} was not moved or removed; it ticks as registered, into a state that says what is due")]
+    private partial void LogReminderNotKept(Exception exception, ConversationKey key);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Action {ActionId} ({Kind}) of {Key} parked after {Attempt} attempts: {Error}")]
     private partial void LogParked(ConversationKey key, long actionId, string kind, int attempt, string error);

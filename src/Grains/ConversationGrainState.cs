@@ -22,6 +22,21 @@ public sealed class ConversationGrainState
 
     /// <summary>Writes so far (for the admin view and tests).</summary>
     [Id(4)] public long Version { get; set; }
+
+    /// <summary>
+    /// The policy's timed work (an inactivity follow-up, a resolve) and when it falls due, as the last committed turn
+    /// named it: what the grain schedules its timer and reminder for. The policy's state says what is really due.
+    /// Empty in state written before countdowns existed.
+    /// </summary>
+    [Id(5)] public List<PendingCountdown> Countdowns { get; set; } = [];
+}
+
+/// <summary>A countdown of the conversation: what (<see cref="Kind"/>) and when.</summary>
+[GenerateSerializer]
+public sealed class PendingCountdown
+{
+    [Id(0)] public string Kind { get; set; } = "";
+    [Id(1)] public DateTimeOffset DueAt { get; set; }
 }
 
 /// <summary>An action decided by a turn and written with it; sent after the write, retried on a timer.</summary>

@@ -18,6 +18,7 @@ public sealed class ConversationMetrics
         ActionsRetried = meter.CreateCounter<long>("conversations.actions_retried", description: "Action attempts that will be retried");
         ActionsParked = meter.CreateCounter<long>("conversations.actions_parked", description: "Actions given up on and parked");
         Handoffs = meter.CreateCounter<long>("conversations.handoffs", description: "Conversations the bot handed to humans, by tenant and reason");
+        InactivitySteps = meter.CreateCounter<long>("conversations.inactivity", description: "Inactivity follow-ups and resolves the bot decided, by tenant and step (follow_up, resolve)");
         Redriven = meter.CreateCounter<long>("conversations.redriven", description: "Conversations woken by the re-drive");
         AiDuration = meter.CreateHistogram<double>("conversations.ai.duration", "ms", "AI answers, retries included, by tenant, engine and outcome (answered, failed)");
         AiFailures = meter.CreateCounter<long>("conversations.ai.failures", description: "AI calls that failed after their retries (the conversation is handed off), by tenant and engine");
@@ -36,6 +37,7 @@ public sealed class ConversationMetrics
     public Counter<long> ActionsParked { get; }
     public Counter<long> Redriven { get; }
     public Counter<long> Handoffs { get; }
+    public Counter<long> InactivitySteps { get; }
     public Histogram<double> AiDuration { get; }
     public Counter<long> AiFailures { get; }
 }

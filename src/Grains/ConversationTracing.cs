@@ -29,4 +29,13 @@ public static class ConversationTracing
         activity?.SetTag("conversation.events", events.Count);
         return activity;
     }
+
+    /// <summary>Starts the span of a turn without events, run because a countdown fell due (null when nobody listens).</summary>
+    public static Activity? StartCountdown(ConversationKey key)
+    {
+        if (!Source.HasListeners()) return null;
+        var activity = Source.StartActivity("conversation.countdown", ActivityKind.Internal);
+        activity?.SetTag("conversation.tenant", key.Tenant);
+        return activity;
+    }
 }

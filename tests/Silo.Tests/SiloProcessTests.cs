@@ -108,6 +108,21 @@ public sealed class SiloProcessTests
         await AssertStopsWithOneLineAsync(silo, key, value);
     }
 
+    [Theory]
+    [InlineData("FollowUpAfter", "00:05:00", "Conversations:Tenants:0:Lifecycle:FollowUpMessage", "required")]
+    [InlineData("FollowUpAfter", "five minutes", "Conversations:Tenants:0:Lifecycle:FollowUpAfter", "TimeSpan")]
+    [InlineData("ResolveAfter", "-00:01:00", "Conversations:Tenants:0:Lifecycle:ResolveAfter", "between")]
+    public async Task An_invalid_inactivity_setting_stops_the_start_with_exit_2_and_one_line_naming_the_key(string setting, string value, string key, string detail)
+    {
+        using var silo = ServiceProcess.StartSilo(
+            "--Conversations:Tenants:0:Id=acme",
+            "--Conversations:Tenants:0:Platform=Chatwoot",
+            "--Conversations:Tenants:0:UrlToken=t",
+            $"--Conversations:Tenants:0:Lifecycle:{setting}={value}");
+
+        await AssertStopsWithOneLineAsync(silo, key, detail);
+    }
+
     [Fact]
     public async Task An_unusable_connection_string_stops_the_start_with_exit_2_and_one_line_naming_the_key()
     {

@@ -10,7 +10,8 @@ namespace Conversations.Gateway.Admin;
 /// base64 string; <see cref="StateEncoding"/> says which. <see cref="Cursor"/> is the last inbox
 /// sequence a turn consumed; <see cref="PendingEvents"/> are the events after it.
 /// <see cref="Outbox"/> lists the pending actions, then the parked ones. <see cref="HandoffRoute"/> is the
-/// Handoff:Routes entry the last handoff took (null: none matched, or no handoff yet).
+/// Handoff:Routes entry the last handoff took (null: none matched, or no handoff yet). <see cref="Countdowns"/> is the
+/// timed work the conversation will do unless something cancels it (inactivity follow-up, resolve), soonest first.
 /// </summary>
 public sealed record ConversationView(
     string Tenant,
@@ -21,7 +22,8 @@ public sealed record ConversationView(
     string StateEncoding,
     JsonElement? State,
     IReadOnlyList<OutboxEntryView> Outbox,
-    HandoffRouteView? HandoffRoute)
+    HandoffRouteView? HandoffRoute,
+    IReadOnlyList<CountdownEntryView> Countdowns)
 {
     public static ConversationView From(ConversationKey key, ConversationSnapshot snapshot, int pendingEvents, IReadOnlyList<OutboxMessage> parked)
     {
@@ -31,7 +33,8 @@ public sealed record ConversationView(
             .. snapshot.Pending.Select(OutboxEntryView.From),
             .. parked.Select(OutboxEntryView.From),
         ];
-        return new ConversationView(key.Tenant, key.ConversationId, snapshot.Version, snapshot.Cursor, pendingEvents, encoding, state, outbox, snapshot.HandoffRoute);
+        IReadOnlyList<CountdownEntryView> countdowns = [.. (snapshot.Countdowns ?? []).OrderBy(c => c.DueAt).Select(c => new CountdownEntryView(c.Kind, c.DueAt))];
+        return new ConversationView(key.Tenant, key.ConversationId, snapshot.Version, snapshot.Cursor, pendingEvents, encoding, state, outbox, snapshot.HandoffRoute, countdowns);
     }
 
     private static (string Encoding, JsonElement? State) EmbedState(ReadOnlyMemory<byte> state)
@@ -58,6 +61,9 @@ public sealed record OutboxEntryView(long Id, string Kind, string Status, int At
     public static OutboxEntryView From(OutboxMessage message) =>
         new(message.Id, message.Kind, message.Status.ToString().ToLowerInvariant(), message.Attempts, message.NextAttemptAt, message.LastError);
 }
+
+/// <summary>A countdown: what (<c>inactivity.follow_up</c>, <c>inactivity.resolve</c>) and when it falls due.</summary>
+public sealed record CountdownEntryView(string Kind, DateTimeOffset DueAt);
 
 /// <summary>A parked action: given up on after its attempts, waiting for an operator.</summary>
 public sealed record ParkedActionView(string Tenant, string ConversationId, long Id, string Kind, int Attempts, string? LastError)

@@ -60,6 +60,7 @@ public sealed partial class ConversationPolicy(
             switch (e.Kind)
             {
                 case EventKind.CustomerMessage when !string.IsNullOrWhiteSpace(e.Text):
+                    state.Inactivity = null; // the customer spoke: no follow-up, no resolve
                     if (state.Mode == ConversationMode.Resolved) StartBotEpisode(e.OccurredAt, "customer wrote after resolution");
                     state.AddToTranscript(new TranscriptEntry(TranscriptRole.Customer, e.Text!, e.OccurredAt, e.Author, e.Id), window);
                     if (state.Mode == ConversationMode.Bot)
@@ -90,9 +91,15 @@ public sealed partial class ConversationPolicy(
         else if (state.Mode == ConversationMode.Human && assistWanted && policy.Assist)
             await AssistAsync(tenant, platform, scope, actions, cancellationToken);
 
-        return new TurnResult(ConversationStateJson.Serialize(state), actions,
-            new ConversationSummary(state.Mode.ToString().ToLowerInvariant(), state.LastHandoffCause, state.LastEventAt));
+        return Result(actions);
     }
+
+    private TurnResult Result(IReadOnlyList<NewOutboxMessage> actions) =>
+        new(ConversationStateJson.Serialize(state), actions,
+            new ConversationSummary(state.Mode.ToString().ToLowerInvariant(), state.LastHandoffCause, state.LastEventAt))
+        {
+            Countdowns = Inactivity.Pending(state.Inactivity),
+        };
 
     private async ValueTask DecideBotTurnAsync(TurnContext turn, TenantOptions tenant, IPlatformConversation platform, PlatformPolicy policy,
         ConversationScope scope, List<string> newCustomerTexts, List<NewOutboxMessage> actions, CancellationToken cancellationToken)
@@ -164,7 +171,13 @@ public sealed partial class ConversationPolicy(
         var now = Later(time.GetUtcNow(), state.LastEventAt);
         foreach (var message in reply.Messages.Where(m => !string.IsNullOrWhiteSpace(m.Text)))
             state.AddToTranscript(new TranscriptEntry(TranscriptRole.Bot, message.Text, now, "bot"), window);
-        if (reply.Messages.Count > 0) actions.AddRange(platform.BuildReply(scope, reply));
+        if (reply.Messages.Count > 0)
+        {
+            var replies = platform.BuildReply(scope, reply);
+            actions.AddRange(replies);
+            // The bot has the last word now: the inactivity countdown starts (a handoff below cancels it).
+            if (replies.Count > 0) state.Inactivity = Inactivity.Arm(tenant.Lifecycle, time.GetUtcNow());
+        }
 
         if (reply.Handoff) HandOff(reply.HandoffReason is { Length: > 0 } r ? $"the AI asked for a human: {r}" : "the AI asked for a human", HandoffCause.AiSignal, platform, scope, actions, topic: reply.HandoffTopic);
         else if (reply.Messages.Count == 0) HandOff("the AI gave no answer", HandoffCause.AiNoAnswer, platform, scope, actions);
@@ -309,6 +322,7 @@ public sealed partial class ConversationPolicy(
 
     private void SetMode(ConversationMode mode, DateTimeOffset at)
     {
+        state.Inactivity = null; // whoever owns it now, the bot's countdown is over
         state.Mode = mode;
         if (at != default) state.ModeSince = at;
     }

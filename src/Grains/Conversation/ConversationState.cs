@@ -73,6 +73,9 @@ public sealed class ConversationState
     public string? LastEventId { get; set; }
     public DateTimeOffset? LastEventAt { get; set; }
 
+    /// <summary>The inactivity countdown (Lifecycle:*) while the bot had the last word; null: none.</summary>
+    public InactivityCountdown? Inactivity { get; set; }
+
     /// <summary>Set once the platform seam fetched context for this activation's episode (Engage thread history...).</summary>
     public bool ContextLoaded { get; set; }
 

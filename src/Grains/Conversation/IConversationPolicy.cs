@@ -9,6 +9,14 @@ namespace Conversations.Grains.Conversation;
 public interface IConversationPolicy
 {
     ValueTask<TurnResult> RunTurnAsync(TurnContext turn, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A turn without events, run when one of the <see cref="TurnResult.Countdowns"/> the last result named falls
+    /// due: it does the timed work due now (an inactivity follow-up, a resolve) and commits like any turn. The
+    /// policy decides from its own committed state, so a late, early or repeated call acts at most once per due
+    /// time. Default: no timed work.
+    /// </summary>
+    ValueTask<TurnResult> RunDueAsync(CancellationToken cancellationToken) => ValueTask.FromResult(TurnResult.Unchanged);
 }
 
 /// <summary>Creates the policy for a key from its committed state (empty for a new conversation).</summary>
@@ -40,12 +48,18 @@ public sealed class TurnContext(
 /// <summary>
 /// The outcome of a turn: the state to commit (null keeps the current one) and the actions to send, in
 /// order. <see cref="Summary"/>, when the policy gives one, becomes the conversation's directory entry
-/// (the admin list); null leaves the entry as it was.
+/// (the admin list); null leaves the entry as it was. <see cref="Countdowns"/> is the timed work the committed
+/// state holds (null: none): the host runs <see cref="IConversationPolicy.RunDueAsync"/> when one falls due.
 /// </summary>
 public sealed record TurnResult(ReadOnlyMemory<byte>? NewState, IReadOnlyList<NewOutboxMessage> Actions, ConversationSummary? Summary = null)
 {
     public static readonly TurnResult Unchanged = new(null, []);
+
+    public IReadOnlyList<Countdown>? Countdowns { get; init; }
 }
+
+/// <summary>Timed work of a conversation: what (<see cref="Kind"/>, e.g. <c>inactivity.follow_up</c>) and when.</summary>
+public sealed record Countdown(string Kind, DateTimeOffset DueAt);
 
 /// <summary>
 /// What the admin list shows of a conversation: <see cref="Mode"/> (bot, human, resolved), the last

@@ -67,6 +67,9 @@ public interface IPlatformConversation
     /// <summary>Actions that make the platform reflect a human taking over while the bot owned it (may be empty).</summary>
     IReadOnlyList<NewOutboxMessage> BuildTakeover(ConversationScope scope);
 
+    /// <summary>Actions that end a bot-owned conversation the customer left (inactivity, after any closing message).</summary>
+    IReadOnlyList<NewOutboxMessage> BuildResolve(ConversationScope scope);
+
     /// <summary>
     /// Looks at an event before it is folded, with the platform's (cached) reference data: returns it
     /// as is, reclassified (Engage: a content written by one of the bot's identities is its echo), or

@@ -29,6 +29,7 @@ public sealed partial class LifecycleWorld : IAsyncDisposable
     private readonly List<ServiceProcess> _processes = [];
     private readonly List<LoopbackServer> _chatwoots = [];
     private readonly ConcurrentQueue<LifecycleReply> _replies = new();
+    private readonly ConcurrentQueue<LifecycleStatus> _statuses = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource<LifecycleReply>> _firstReply = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _sequence;
@@ -90,7 +91,7 @@ public sealed partial class LifecycleWorld : IAsyncDisposable
     }
 
     /// <summary>A silo process whose replies reach a fake Chatwoot of its own, labelled <paramref name="name"/>.</summary>
-    public async Task<ServiceProcess> StartSiloAsync(string name, bool gatewayMounted)
+    public async Task<ServiceProcess> StartSiloAsync(string name, bool gatewayMounted, params string[] extra)
     {
         var chatwoot = await LoopbackServer.StartAsync();
         chatwoot.On("POST", "/api/v1/accounts/", r =>
@@ -104,6 +105,7 @@ public sealed partial class LifecycleWorld : IAsyncDisposable
             .. Common,
             $"--Conversations:Tenants:0:BaseUrl={chatwoot.BaseAddress.ToString().TrimEnd('/')}",
             $"--Conversations:Gateway:Enabled={(gatewayMounted ? "true" : "false")}",
+            .. extra,
         ]);
         lock (_processes) _processes.Add(process);
         return process;
@@ -156,6 +158,10 @@ public sealed partial class LifecycleWorld : IAsyncDisposable
             throw new TimeoutException($"no reply '{content}' within {timeout}");
         }
     }
+
+    /// <summary>Status changes (<c>toggle_status</c>) of one conversation, from every silo, in arrival order.</summary>
+    public List<LifecycleStatus> StatusesOf(int conversation) =>
+        [.. _statuses.Where(s => s.Conversation == conversation).OrderBy(s => s.Sequence)];
 
     /// <summary>Public replies to one conversation, from every silo, in arrival order.</summary>
     public List<LifecycleReply> RepliesOf(int conversation) =>
@@ -227,6 +233,12 @@ public sealed partial class LifecycleWorld : IAsyncDisposable
 
     private void Record(string silo, RecordedRequest request)
     {
+        if (StatusPath().Match(request.Path) is { Success: true } toggle)
+        {
+            var status = JsonNode.Parse(request.Body)!["status"]?.GetValue<string>() ?? "";
+            _statuses.Enqueue(new LifecycleStatus(silo, int.Parse(toggle.Groups[1].Value, CultureInfo.InvariantCulture), status, Now, Interlocked.Increment(ref _sequence)));
+            return;
+        }
         var match = MessagesPath().Match(request.Path);
         if (!match.Success) return;
         var body = JsonNode.Parse(request.Body)!;
@@ -243,7 +255,13 @@ public sealed partial class LifecycleWorld : IAsyncDisposable
 
     [GeneratedRegex("^/api/v1/accounts/7/conversations/([0-9]+)/messages$")]
     private static partial Regex MessagesPath();
+
+    [GeneratedRegex("^/api/v1/accounts/7/conversations/([0-9]+)/toggle_status$")]
+    private static partial Regex StatusPath();
 }
+
+/// <summary>A status change as one silo's fake Chatwoot received it; <see cref="Sequence"/> orders it among the replies.</summary>
+public sealed record LifecycleStatus(string Silo, int Conversation, string Status, TimeSpan At, long Sequence);
 
 /// <summary>A public reply as one silo's fake Chatwoot received it; <see cref="At"/> on the world's clock.</summary>
 public sealed record LifecycleReply(string Silo, int Conversation, string Content, TimeSpan At, long Sequence);

@@ -106,6 +106,30 @@ public sealed class AdminTests
     }
 
     [Fact]
+    public async Task The_conversation_shows_its_pending_countdowns_soonest_first_and_none_when_it_has_none()
+    {
+        await using var harness = await StartWithTokenAsync();
+        var followUp = new DateTimeOffset(2026, 11, 20, 12, 5, 0, TimeSpan.Zero);
+        var resolve = followUp.AddMinutes(10);
+        harness.Grains.SetSnapshot(Key, new ConversationSnapshot(true, 2, 1, "{\"mode\":\"Bot\"}"u8.ToArray(), [],
+            Countdowns: [new CountdownView("inactivity.resolve", resolve), new CountdownView("inactivity.follow_up", followUp)]));
+
+        using var response = await harness.Http.SendAsync(Get("/admin/conversations/acme/7:42", Token));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var countdowns = body.RootElement.GetProperty("countdowns");
+        Assert.Equal(["inactivity.follow_up", "inactivity.resolve"], countdowns.EnumerateArray().Select(c => c.GetProperty("kind").GetString()));
+        Assert.Equal(followUp, countdowns[0].GetProperty("dueAt").GetDateTimeOffset());
+        Assert.Equal(resolve, countdowns[1].GetProperty("dueAt").GetDateTimeOffset());
+
+        // A snapshot from a grain without countdowns (older silo, or none due) shows an empty list.
+        harness.Grains.SetSnapshot(Key, new ConversationSnapshot(true, 3, 1, "{\"mode\":\"Bot\"}"u8.ToArray(), []));
+        using var none = await harness.Http.SendAsync(Get("/admin/conversations/acme/7:42", Token));
+        using var noneBody = JsonDocument.Parse(await none.Content.ReadAsStringAsync());
+        Assert.Equal(0, noneBody.RootElement.GetProperty("countdowns").GetArrayLength());
+    }
+
+    [Fact]
     public async Task State_that_is_not_json_is_shown_as_base64()
     {
         await using var harness = await StartWithTokenAsync();

@@ -17,7 +17,8 @@ namespace Conversations.Grains.Tests.Cluster;
 
 /// <summary>
 /// An Orleans TestingHost cluster of real <see cref="ConversationGrain"/>s on 2-3 silos in this
-/// process, sharing what a database would share: the inbox (a Memory store) and the grain storage.
+/// process, sharing what a database would share: the inbox (a Memory store), the grain storage and
+/// the reminders (Orleans' in-memory reminder table, or ADO.NET on the test database).
 /// The policy records every event it folds and which silo ran the turn; the sender records every
 /// action it sends; both can be held or scripted to fail.
 /// </summary>
@@ -87,10 +88,18 @@ public sealed class TestClusterWorld : IAsyncDisposable
                 o.NumMissedProbesLimit = 2;
                 o.NumVotesForDeathDeclaration = 1;
             });
+            // Reminders tick at most once a period: 5 s here (the product keeps Orleans' minute), so recoveries that wait for a tick are quick.
+            silo.Configure<Orleans.Hosting.ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(5));
             if (w._database is { } db)
+            {
                 silo.AddAdoNetGrainStorage(ConversationGrain.StorageName, o => { o.Invariant = "Npgsql"; o.ConnectionString = db.ConnectionString + ";Maximum Pool Size=20"; });
+                silo.UseAdoNetReminderService(o => { o.Invariant = "Npgsql"; o.ConnectionString = db.ConnectionString + ";Maximum Pool Size=10"; });
+            }
             else
+            {
                 silo.Services.AddGrainStorage(ConversationGrain.StorageName, (_, _) => w.GrainStorage);
+                silo.UseInMemoryReminderService();
+            }
         });
         world.Cluster = builder.Build();
         await world.Cluster.DeployAsync();
@@ -145,13 +154,17 @@ public sealed class TestClusterWorld : IAsyncDisposable
 /// <summary>
 /// The policy of the cluster tests: every event's text is appended to the state (the exact
 /// processing history), and each turn decides one reply per event. A hold stops turns in the
-/// middle, as a slow AI would, until released.
+/// middle, as a slow AI would, until released. An event <c>idle:{followUpMs}:{resolveMs}</c> arms
+/// a countdown (kept in the state as <c>@kind unix-ms</c> lines, cancelled by any later event):
+/// when it falls due the step is recorded in <see cref="Steps"/> and sent as a reply
+/// <c>follow-up</c> or <c>resolve</c>.
 /// </summary>
 public sealed class RecordingPolicies
 {
     private volatile TaskCompletionSource? _hold;
 
     public ConcurrentQueue<(string Silo, ConversationKey Key, int Events)> Turns { get; } = new();
+    public ConcurrentQueue<(string Silo, ConversationKey Key, string Step)> Steps { get; } = new();
     public TaskCompletionSource TurnHeld { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The silo whose turn was held.</summary>
@@ -168,7 +181,7 @@ public sealed class RecordingPolicies
     public IConversationPolicyFactory For(string silo) => new Factory(this, silo);
 
     public static string[] History(ReadOnlySpan<byte> state) =>
-        state.IsEmpty ? [] : Encoding.UTF8.GetString(state).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        state.IsEmpty ? [] : [.. Encoding.UTF8.GetString(state).Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith('@'))];
 
     private sealed class Factory(RecordingPolicies owner, string silo) : IConversationPolicyFactory
     {
@@ -187,11 +200,42 @@ public sealed class RecordingPolicies
                 await hold.Task;
             }
             var texts = turn.Events.Select(e => Encoding.UTF8.GetString(e.Body.Span)).ToList();
-            state = [.. state, .. Encoding.UTF8.GetBytes(string.Concat(texts.Select(t => t + "\n")))];
+            var lines = Lines().Where(l => !l.StartsWith('@')).Concat(texts).ToList();
+            if (texts[^1].Split(':') is ["idle", var followUp, var resolve])
+            {
+                var now = DateTimeOffset.UtcNow;
+                lines.Add($"@follow-up {(now + TimeSpan.FromMilliseconds(int.Parse(followUp))).ToUnixTimeMilliseconds()}");
+                lines.Add($"@resolve {(now + TimeSpan.FromMilliseconds(int.Parse(resolve))).ToUnixTimeMilliseconds()}");
+            }
+            state = Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\n")));
             owner.Turns.Enqueue((silo, key, turn.Events.Count));
             return new TurnResult(state, [.. texts.Select(t => new NewOutboxMessage("test.reply", Encoding.UTF8.GetBytes(t)))],
-                new ConversationSummary("bot", null, turn.Events[^1].ReceivedAt));
+                new ConversationSummary("bot", null, turn.Events[^1].ReceivedAt)) { Countdowns = Countdowns(lines) };
         }
+
+        public ValueTask<TurnResult> RunDueAsync(CancellationToken cancellationToken)
+        {
+            var lines = Lines();
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            // One step at a time, in order, each cleared in the state committed with its action.
+            var due = lines.FirstOrDefault(l => l.StartsWith('@'));
+            var actions = new List<NewOutboxMessage>();
+            if (due is not null && long.Parse(due.Split(' ')[1]) <= now)
+            {
+                var step = due.Split(' ')[0][1..];
+                lines.Remove(due);
+                lines.Add(step);
+                owner.Steps.Enqueue((silo, key, step));
+                actions.Add(new NewOutboxMessage("test.reply", Encoding.UTF8.GetBytes(step)));
+            }
+            state = Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\n")));
+            return ValueTask.FromResult(new TurnResult(state, actions) { Countdowns = Countdowns(lines) });
+        }
+
+        private List<string> Lines() => [.. Encoding.UTF8.GetString(state).Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+
+        private static List<Countdown> Countdowns(IEnumerable<string> lines) =>
+            [.. lines.Where(l => l.StartsWith('@')).Select(l => l.Split(' ')).Select(p => new Countdown(p[0][1..], DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(p[1]))))];
     }
 }
 

@@ -32,6 +32,19 @@ public sealed class ConversationStateJsonTests
     }
 
     [Fact]
+    public void The_inactivity_countdown_round_trips_and_state_written_before_it_has_none()
+    {
+        var at = new DateTimeOffset(2026, 3, 10, 13, 0, 0, TimeSpan.Zero);
+        var state = new ConversationState { Inactivity = new InactivityCountdown { Since = at, FollowUpAt = at.AddMinutes(5), ResolveAt = at.AddMinutes(15) } };
+
+        var back = ConversationStateJson.Deserialize(ConversationStateJson.Serialize(state));
+        Assert.Equal((at, at.AddMinutes(5), (DateTimeOffset?)null, at.AddMinutes(15)),
+            (back.Inactivity!.Since, back.Inactivity.FollowUpAt, back.Inactivity.FollowedUpAt, back.Inactivity.ResolveAt));
+        Assert.Null(ConversationStateJson.Deserialize("{\"mode\":\"Bot\",\"botTurns\":2}"u8).Inactivity);
+        Assert.DoesNotContain("inactivity", Encoding.UTF8.GetString(ConversationStateJson.Serialize(new ConversationState())));
+    }
+
+    [Fact]
     public void Corrupt_state_starts_over_instead_of_wedging_the_conversation()
     {
         var h = new GrainHarness();

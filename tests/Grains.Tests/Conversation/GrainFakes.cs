@@ -45,6 +45,8 @@ public sealed class RecordingPlatform : IPlatformConversation
 
     public IReadOnlyList<NewOutboxMessage> BuildTakeover(ConversationScope scope) => [Action("test.status", "human")];
 
+    public IReadOnlyList<NewOutboxMessage> BuildResolve(ConversationScope scope) => [Action("test.status", "resolved")];
+
     private static NewOutboxMessage Action(string kind, string text) => new(kind, Encoding.UTF8.GetBytes(text));
 }
 
@@ -109,6 +111,14 @@ public sealed class GrainHarness
     /// <summary>"Newer pending" is a customer message that arrived while the AI was thinking.</summary>
     public Task<TurnResult> TurnAsync(bool newerPending, params ConversationEvent[] events) =>
         TurnWithNewerAsync(newerPending ? [Customer("and one more thing")] : [], events);
+
+    /// <summary>The turn the grain runs when a countdown falls due (at <see cref="Time"/>), carrying committed state like a turn.</summary>
+    public async Task<TurnResult> DueAsync()
+    {
+        var result = await Factory.Create(Key, _state).RunDueAsync(CancellationToken.None);
+        if (result.NewState is { } s) _state = s;
+        return result;
+    }
 
     /// <summary>A turn during which <paramref name="newer"/> arrived in the inbox (the next turn's events).</summary>
     public async Task<TurnResult> TurnWithNewerAsync(IReadOnlyList<ConversationEvent> newer, params ConversationEvent[] events)

@@ -76,6 +76,56 @@ public sealed class EngageActionSenderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_inactivity_resolve_closes_the_bots_intervention_and_leaves_the_thread_in_bot()
+    {
+        var content = _engage.AddCustomerContent(Thread, "hi");
+        await Send(EngageActionKinds.OpenIntervention, new EngageOpenInterventionAction(content));
+        await Send(EngageActionKinds.Reply, new EngageReplyAction(content, "hello"));
+        var id = Assert.Single(_engage.Interventions(Thread)).Id;
+
+        Assert.Equal(SendResult.Sent, (await Send(EngageActionKinds.Resolve, new EngageResolveAction(true, id, true, CloseThread: false))).Kind);
+        var intervention = Assert.Single(_engage.Interventions(Thread));
+        Assert.True(intervention.Closed);
+        Assert.False(intervention.Cancelled);
+        Assert.Equal([EngagePayloads.OtherCategory, EngagePayloads.BotCategory], _engage.ThreadCategories(Thread));
+        Assert.False(_engage.IsThreadClosed(Thread));
+        Assert.DoesNotContain(_engage.Requests, r => r.Is("PUT", "/1.0/content_threads"));
+
+        // Sent again (at least once): the intervention is already closed, which is not a failure.
+        Assert.Equal(SendResult.Sent, (await Send(EngageActionKinds.Resolve, new EngageResolveAction(true, id, true, CloseThread: false))).Kind);
+    }
+
+    [Fact]
+    public async Task An_inactivity_resolve_without_a_reply_cancels_and_looks_the_intervention_up_by_owner()
+    {
+        var content = _engage.AddCustomerContent(Thread, "hi");
+        await Send(EngageActionKinds.OpenIntervention, new EngageOpenInterventionAction(content));
+        Assert.Equal(SendResult.Sent, (await Send(EngageActionKinds.Resolve, new EngageResolveAction(true, null, false, CloseThread: false))).Kind);
+        Assert.True(Assert.Single(_engage.Interventions(Thread)).Cancelled);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task With_CloseThreadOnResolve_the_thread_is_closed_where_the_source_allows_it(bool closable)
+    {
+        _engage.ThreadsClosable = closable;
+        var outcome = await Send(EngageActionKinds.Resolve, new EngageResolveAction(false, null, false, CloseThread: true));
+
+        Assert.Equal(SendResult.Sent, outcome.Kind); // a source that cannot be closed is no reason to park the resolve
+        Assert.Single(_engage.Requests, r => r.Is("PUT", $"/1.0/content_threads/{Thread}/close"));
+        Assert.Equal(closable, _engage.IsThreadClosed(Thread));
+        Assert.Empty(_engage.Interventions(Thread));
+    }
+
+    [Fact]
+    public async Task A_resolve_whose_thread_close_fails_for_now_is_retried()
+    {
+        _engage.FailNext("PUT", $"/1.0/content_threads/{Thread}/close", 503, "unavailable");
+        Assert.Equal(SendResult.RetryLater, (await Send(EngageActionKinds.Resolve, new EngageResolveAction(false, null, false, CloseThread: true))).Kind);
+    }
+
+    [Fact]
     public async Task Opening_an_already_open_intervention_is_not_a_failure()
     {
         var content = _engage.AddCustomerContent(Thread, "hi");

@@ -88,6 +88,47 @@ public sealed class EngageConversationTests : IAsyncLifetime
     }
 
     [Fact]
+    public void An_inactivity_resolve_ends_the_bots_intervention_and_the_customers_return_opens_a_new_one()
+    {
+        var scope = Scope(t => t.Engage.CloseThreadOnResolve = true);
+        _seam.Fold(scope, Customer("c1", EngageEventData.StatusBot, firstInThread: true));
+        _seam.BuildReply(scope, AiReply.Text("hello"));
+        _seam.Fold(scope, Customer("c2", EngageEventData.StatusBot, interventionId: "i-bot"));
+
+        var resolve = Assert.Single(_seam.BuildResolve(scope));
+        Assert.Equal(EngageActionKinds.Resolve, resolve.Kind);
+        Assert.Equal(new EngageResolveAction(true, "i-bot", true, true), EngageActionKinds.Read<EngageResolveAction>(resolve.Payload));
+        Assert.False(scope.State.Platform.ContainsKey("engage.bot_intervention_id"));
+
+        // The customer comes back outside any intervention (Engage did not reopen it): the bot opens one before answering.
+        _seam.Fold(scope, Customer("c3", EngageEventData.StatusBot));
+        Assert.Equal([EngageActionKinds.OpenIntervention, EngageActionKinds.Reply], _seam.BuildReply(scope, AiReply.Text("welcome back")).Select(a => a.Kind));
+    }
+
+    [Fact]
+    public void After_a_resolve_a_content_under_a_reopened_intervention_opens_none()
+    {
+        var scope = Scope();
+        _seam.Fold(scope, Customer("c1", EngageEventData.StatusBot, interventionId: "i-bot"));
+        scope.State.Platform["engage.bot_intervention_id"] = "i-bot";
+        Assert.Equal(new EngageResolveAction(true, "i-bot", false, false), EngageActionKinds.Read<EngageResolveAction>(Assert.Single(_seam.BuildResolve(scope)).Payload));
+
+        _seam.Fold(scope, Customer("c2", EngageEventData.StatusBot, interventionId: "i-bot"));
+        _seam.Fold(scope, Customer("c3", EngageEventData.StatusBot));
+        Assert.Equal([EngageActionKinds.Reply], _seam.BuildReply(scope, AiReply.Text("hello")).Select(a => a.Kind));
+    }
+
+    [Fact]
+    public void A_resolve_without_a_bot_intervention_has_none_to_end()
+    {
+        var scope = Scope(t => t.Engage.OpenIntervention = false);
+        _seam.Fold(scope, Customer("c1", EngageEventData.StatusBot));
+        Assert.Equal(new EngageResolveAction(false, null, false, false), EngageActionKinds.Read<EngageResolveAction>(Assert.Single(_seam.BuildResolve(scope)).Payload));
+        _seam.Fold(scope, Customer("c2", EngageEventData.StatusBot));
+        Assert.Equal([EngageActionKinds.Reply], _seam.BuildReply(scope, AiReply.Text("hello")).Select(a => a.Kind));
+    }
+
+    [Fact]
     public void Replies_are_plain_text_with_buttons_and_links_written_out()
     {
         var reply = new AiReply([

@@ -53,6 +53,17 @@ public sealed class ChatwootPlatformTests : IAsyncLifetime
     }
 
     [Fact]
+    public void An_inactivity_resolve_is_toggle_status_resolved()
+    {
+        var platform = _services.GetServices<IPlatformConversation>().Single(p => p.Platform == PlatformKind.Chatwoot);
+        var scope = new ConversationScope(new ConversationKey("acme", "7:87"), Tenant(), new ConversationState());
+        var action = Assert.Single(platform.BuildResolve(scope));
+        Assert.Equal(ChatwootActionKinds.ToggleStatus, action.Kind);
+        var payload = ChatwootAction.Deserialize(action.Payload.Span);
+        Assert.Equal(("7", "87", "resolved"), (payload.AccountId, payload.ConversationId, payload.Status));
+    }
+
+    [Fact]
     public void Fold_maps_status_to_ownership_and_keeps_ids_and_context()
     {
         var platform = _services.GetServices<IPlatformConversation>().Single(p => p.Platform == PlatformKind.Chatwoot);

@@ -48,6 +48,8 @@ public sealed class FakeEngageApi : IAsyncDisposable
     public TimeSpan LimitWindow { get; set; } = TimeSpan.FromMinutes(1);
     /// <summary>POST /contents refuses a reply whose target is not under an open intervention (422), as some sources do.</summary>
     public bool RequireOpenIntervention { get; set; }
+    /// <summary>PUT /content_threads/{id}/close works (as on Engage Messaging or email sources); false: 403, as on sources that cannot be closed.</summary>
+    public bool ThreadsClosable { get; set; } = true;
     /// <summary>Agents returned by GET /status.</summary>
     public List<JsonObject> AgentStatuses { get; } = [];
     /// <summary>Artificial latency per request.</summary>
@@ -200,6 +202,11 @@ public sealed class FakeEngageApi : IAsyncDisposable
                 .Select(c => new FakeContent((string)c["id"]!, (string)c["thread_id"]!, (string?)c["body"] ?? "", (string?)c["in_reply_to_id"], (string?)c["intervention_id"], (bool?)c["private_message"] == true))];
     }
 
+    public bool IsThreadClosed(string threadId)
+    {
+        lock (_gate) return (bool)_threads[threadId]["closed"]!;
+    }
+
     public IReadOnlyList<FakeIntervention> Interventions(string threadId)
     {
         lock (_gate)
@@ -305,6 +312,7 @@ public sealed class FakeEngageApi : IAsyncDisposable
             ("GET", ["identities", var id]) => Found(_identities.GetValueOrDefault(id)),
             ("GET", ["content_threads", var id]) => Found(_threads.GetValueOrDefault(id)),
             ("PUT", ["content_threads", var id, "update_categories"]) => UpdateCategories(id, r),
+            ("PUT", ["content_threads", var id, "close"]) => CloseThreadRequest(id),
             ("GET", ["contents"]) => ListContents(r),
             ("GET", ["contents", var id]) => Found(_contents.FirstOrDefault(c => (string?)c["id"] == id)),
             ("POST", ["contents"]) => CreateContent(r),
@@ -324,6 +332,14 @@ public sealed class FakeEngageApi : IAsyncDisposable
         if (!_threads.TryGetValue(threadId, out var thread)) return Error(404, "not_found");
         thread["thread_category_ids"] = Array(r.Values("thread_category_ids[]"));
         thread["category_ids"] = Array([.. r.Values("thread_category_ids[]"), EngagePayloads.OtherCategory]);
+        return (200, thread.ToJsonString());
+    }
+
+    private (int, string) CloseThreadRequest(string threadId)
+    {
+        if (!_threads.TryGetValue(threadId, out var thread)) return Error(404, "not_found");
+        if (!ThreadsClosable) return Error(403, "cant_close_thread", "This thread cannot be closed");
+        thread["closed"] = true;
         return (200, thread.ToJsonString());
     }
 

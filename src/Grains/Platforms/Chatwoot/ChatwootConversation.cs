@@ -8,7 +8,8 @@ namespace Conversations.Grains.Platforms.Chatwoot;
 /// <summary>
 /// Chatwoot's side of the conversation grain. Ownership is the conversation status: pending = the bot,
 /// open/snoozed = humans, resolved = ended. Handoff = a private note, what the route sets (team, agent, labels,
-/// priority), then toggle_status open, or snoozed until the next opening outside business hours.
+/// priority), then toggle_status open, or snoozed until the next opening outside business hours; an inactivity
+/// resolve = toggle_status resolved.
 /// </summary>
 public sealed class ChatwootConversation(ChatwootTyping typing) : IPlatformConversation
 {
@@ -117,6 +118,10 @@ public sealed class ChatwootConversation(ChatwootTyping typing) : IPlatformConve
     /// <summary>A human replied while pending: open the conversation so Chatwoot (and a later push back to pending) reflect who owns it.</summary>
     public IReadOnlyList<NewOutboxMessage> BuildTakeover(ConversationScope scope) =>
         Where(scope) is var (account, conversation) ? [StatusAction(account, conversation, ChatwootKeys.Open)] : [];
+
+    /// <summary>Inactivity: the bot resolves the conversation; the customer's next message brings it back to <c>pending</c> (Chatwoot does).</summary>
+    public IReadOnlyList<NewOutboxMessage> BuildResolve(ConversationScope scope) =>
+        Where(scope) is var (account, conversation) ? [StatusAction(account, conversation, ChatwootKeys.Resolved)] : [];
 
     private static (string Account, string Conversation)? Where(ConversationScope scope)
     {

@@ -256,6 +256,7 @@ public sealed partial class EngageConversation(
 
         if (!string.IsNullOrEmpty(interventionId))
         {
+            ids.Remove(EngageStateKeys.ReopenIntervention); // Engage reopened one by itself
             // Under the bot's own intervention (its id may not be known yet), or under a human's; Engage said which
             // when no event had announced it.
             var owner = KnownOwner(ids, interventionId);
@@ -270,7 +271,9 @@ public sealed partial class EngageConversation(
         {
             // A new content outside any intervention: whatever a human had open no longer covers the thread.
             ids.Remove(EngageStateKeys.HumanIntervention);
-            if (e.Data.GetValueOrDefault(EngageEventData.FirstInThread) == "true" && !string.IsNullOrEmpty(contentId)) ids[EngageStateKeys.OpenOn] = contentId;
+            // A thread's first content, or the first one after an inactivity resolve closed the bot's intervention.
+            if ((e.Data.GetValueOrDefault(EngageEventData.FirstInThread) == "true" || ids.Remove(EngageStateKeys.ReopenIntervention)) && !string.IsNullOrEmpty(contentId))
+                ids[EngageStateKeys.OpenOn] = contentId;
         }
 
         if (ids.ContainsKey(EngageStateKeys.HumanIntervention)) return Ownership.Human;
@@ -395,6 +398,27 @@ public sealed partial class EngageConversation(
 
     /// <summary>An agent's reply already comes with the agent's intervention: Engage reflects the takeover by itself.</summary>
     public IReadOnlyList<NewOutboxMessage> BuildTakeover(ConversationScope scope) => [];
+
+    /// <summary>
+    /// Inactivity: the customer left. The bot's intervention ends (closed when it replied, cancelled when it did not),
+    /// as Engage's bot guide says for a customer who left; the thread stays in BOT, so a customer who comes back is
+    /// the bot's again (its next content opens a new intervention unless Engage reopened the old one), and is closed
+    /// too with Engage:CloseThreadOnResolve.
+    /// </summary>
+    public IReadOnlyList<NewOutboxMessage> BuildResolve(ConversationScope scope)
+    {
+        var ids = scope.State.Platform;
+        var interventionId = ids.GetValueOrDefault(EngageStateKeys.BotInterventionId);
+        var action = EngageActionKinds.Create(EngageActionKinds.Resolve, new EngageResolveAction(
+            ids.GetValueOrDefault(EngageStateKeys.BotIntervention) == "true" || !string.IsNullOrEmpty(interventionId),
+            interventionId,
+            ids.GetValueOrDefault(EngageStateKeys.BotReplied) == "true",
+            scope.Tenant.Engage.CloseThreadOnResolve));
+        var hadIntervention = ids.ContainsKey(EngageStateKeys.BotIntervention) || !string.IsNullOrEmpty(interventionId);
+        ForgetBotIntervention(ids);
+        if (hadIntervention && scope.Tenant.Engage.OpenIntervention) ids[EngageStateKeys.ReopenIntervention] = "true";
+        return [action];
+    }
 
     /// <summary>
     /// ReturnToBotOnClose: when the agent's intervention closes, the thread goes back to BOT. A bot reply that could

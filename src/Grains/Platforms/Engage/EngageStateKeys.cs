@@ -18,6 +18,8 @@ internal static class EngageStateKeys
     public const string BotInterventionId = "engage.bot_intervention_id";
     /// <summary>"true" once the bot replied under its intervention (close rather than cancel).</summary>
     public const string BotReplied = "engage.bot_replied";
+    /// <summary>"true" after an inactivity resolve ended the bot's intervention: the next content outside one opens a new one first.</summary>
+    public const string ReopenIntervention = "engage.reopen_intervention";
     /// <summary>An intervention a human agent owns: while it is open the bot stays quiet whatever the category.</summary>
     public const string HumanIntervention = "engage.human_intervention";
     /// <summary>

@@ -41,6 +41,9 @@ public sealed partial class EngageActionSender(
                 case EngageActionKinds.HoldingIfNoAgent:
                     await HoldingIfNoAgentAsync(api, tenant, key, EngageActionKinds.Read<EngageHoldingIfNoAgentAction>(message.Payload), cancellationToken).ConfigureAwait(false);
                     break;
+                case EngageActionKinds.Resolve:
+                    await ResolveAsync(api, tenant, key, EngageActionKinds.Read<EngageResolveAction>(message.Payload), cancellationToken).ConfigureAwait(false);
+                    break;
                 case EngageActionKinds.ReturnToBot:
                     var back = EngageActionKinds.Read<EngageReturnToBotAction>(message.Payload);
                     await RecategorizeAsync(api, key.ConversationId, remove: back.CategoryId ?? tenant.Engage.AgentCategoryId, add: tenant.Engage.BotCategoryId, cancellationToken).ConfigureAwait(false);
@@ -106,17 +109,39 @@ public sealed partial class EngageActionSender(
 
     private async Task HandoffAsync(EngageApiClient api, TenantOptions tenant, ConversationKey key, EngageHandoffAction handoff, CancellationToken cancellationToken)
     {
-        if (handoff.BotIntervention) await EndBotInterventionAsync(api, tenant, key, handoff, cancellationToken).ConfigureAwait(false);
+        if (handoff.BotIntervention) await EndBotInterventionAsync(api, tenant, key, handoff.InterventionId, handoff.BotReplied, handoff.Summary, cancellationToken).ConfigureAwait(false);
         await RecategorizeAsync(api, key.ConversationId, remove: tenant.Engage.BotCategoryId, add: handoff.CategoryId ?? tenant.Engage.AgentCategoryId, cancellationToken).ConfigureAwait(false);
         metrics.Handoff(key.Tenant);
         LogHandedOff(logger, key.Tenant, key.ConversationId, handoff.Reason);
     }
 
+    /// <summary>
+    /// Inactivity: Engage's bot guide closes the bot's intervention "when the bot has finished or the customer has
+    /// left"; closing the thread is the tenant's choice (Engage:CloseThreadOnResolve).
+    /// </summary>
+    private async Task ResolveAsync(EngageApiClient api, TenantOptions tenant, ConversationKey key, EngageResolveAction resolve, CancellationToken cancellationToken)
+    {
+        if (resolve.BotIntervention) await EndBotInterventionAsync(api, tenant, key, resolve.InterventionId, resolve.BotReplied, null, cancellationToken).ConfigureAwait(false);
+        if (resolve.CloseThread)
+        {
+            try
+            {
+                await api.CloseThreadAsync(key.ConversationId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (EngageApiException ex) when (ex.Status is HttpStatusCode.Forbidden or HttpStatusCode.NotFound)
+            {
+                // Only some source types can be closed, and not by every user: the intervention is what ends the bot's part.
+                LogThreadNotClosed(logger, key.Tenant, key.ConversationId, (int)ex.Status, ex.Error ?? "");
+            }
+        }
+        LogResolved(logger, key.Tenant, key.ConversationId);
+    }
+
     /// <summary>Engage's bot guide: close the bot's intervention when it replied in it, cancel it when it did not.</summary>
-    private async Task EndBotInterventionAsync(EngageApiClient api, TenantOptions tenant, ConversationKey key, EngageHandoffAction handoff, CancellationToken cancellationToken)
+    private async Task EndBotInterventionAsync(EngageApiClient api, TenantOptions tenant, ConversationKey key, string? knownId, bool botReplied, string? comment, CancellationToken cancellationToken)
     {
         var ids = new List<string>();
-        if (!string.IsNullOrEmpty(handoff.InterventionId)) ids.Add(handoff.InterventionId);
+        if (!string.IsNullOrEmpty(knownId)) ids.Add(knownId);
         else if (!string.IsNullOrEmpty(tenant.BotIdentity))
         {
             var open = await api.GetInterventionsAsync(key.ConversationId, tenant.BotIdentity, "active", cancellationToken).ConfigureAwait(false);
@@ -125,16 +150,16 @@ public sealed partial class EngageActionSender(
         foreach (var id in ids)
         {
             await CommentAsync(id).ConfigureAwait(false);
-            if (await TryEndAsync(close: handoff.BotReplied).ConfigureAwait(false)) continue;
-            await TryEndAsync(close: !handoff.BotReplied).ConfigureAwait(false);
+            if (await TryEndAsync(close: botReplied).ConfigureAwait(false)) continue;
+            await TryEndAsync(close: !botReplied).ConfigureAwait(false);
 
             // The agent's context (Engage's intervention comments): best effort, a refused comment does not stop the handoff.
             async Task CommentAsync(string interventionId)
             {
-                if (string.IsNullOrWhiteSpace(handoff.Summary)) return;
+                if (string.IsNullOrWhiteSpace(comment)) return;
                 try
                 {
-                    await api.CreateInterventionCommentAsync(interventionId, handoff.Summary, cancellationToken).ConfigureAwait(false);
+                    await api.CreateInterventionCommentAsync(interventionId, comment, cancellationToken).ConfigureAwait(false);
                 }
                 catch (EngageApiException ex) when (!ex.Transient)
                 {
@@ -211,6 +236,12 @@ public sealed partial class EngageActionSender(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Engage thread {Tenant}/{Thread} handed to agents: {Reason}")]
     private static partial void LogHandedOff(ILogger logger, string tenant, string thread, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Engage thread {Tenant}/{Thread} resolved after the customer's inactivity")]
+    private static partial void LogResolved(ILogger logger, string tenant, string thread);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Engage thread {Tenant}/{Thread} left open: close answered {Status} {Error}")]
+    private static partial void LogThreadNotClosed(ILogger logger, string tenant, string thread, int status, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Engage update_categories on {Tenant}/{Thread} answered 409 (attempt {Attempt}); retrying")]
     private static partial void LogCategoryConflict(ILogger logger, string tenant, string thread, int attempt);

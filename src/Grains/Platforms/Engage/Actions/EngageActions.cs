@@ -15,6 +15,7 @@ public static class EngageActionKinds
     public const string Handoff = "engage.handoff";
     public const string ReturnToBot = "engage.return_to_bot";
     public const string HoldingIfNoAgent = "engage.holding_if_no_agent";
+    public const string Resolve = "engage.resolve";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -39,6 +40,13 @@ public sealed record EngageOpenInterventionAction(string ContentId);
 /// <param name="Summary">Reason and bot-part summary, left as a comment on the bot's intervention for the agent.</param>
 /// <param name="CategoryId">The handoff route's category, added instead of the tenant's AGENT category (null: AGENT).</param>
 public sealed record EngageHandoffAction(string Reason, bool BotIntervention, string? InterventionId, bool BotReplied, string? Summary = null, string? CategoryId = null);
+
+/// <summary>
+/// Inactivity: the customer left. End the bot's intervention as a handoff does (close when it replied, cancel
+/// when it did not); the thread keeps its categories (BOT: a customer who comes back is the bot's again) and
+/// is closed too when <paramref name="CloseThread"/> (only some sources support it: a refusal is not an error).
+/// </summary>
+public sealed record EngageResolveAction(bool BotIntervention, string? InterventionId, bool BotReplied, bool CloseThread);
 
 /// <summary>
 /// Put the thread back in BOT (<paramref name="CategoryId"/>, the category the bot handed it to, removed, else AGENT;

@@ -99,6 +99,13 @@ public sealed class EngageApiClient
         SendAsync<EngageThread>(HttpMethod.Put, $"content_threads/{Esc(threadId)}/update_categories",
             new EngageParameters().AddArray("thread_category_ids", threadCategoryIds), "PUT /content_threads/{id}/update_categories", cancellationToken);
 
+    /// <summary>
+    /// <c>PUT /content_threads/{id}/close</c>: starts closing the thread (asynchronous: the answer may still say open).
+    /// Only some source types support it; 403 when the thread cannot be closed or the user may not.
+    /// </summary>
+    public Task<EngageThread> CloseThreadAsync(string threadId, CancellationToken cancellationToken) =>
+        SendAsync<EngageThread>(HttpMethod.Put, $"content_threads/{Esc(threadId)}/close", null, "PUT /content_threads/{id}/close", cancellationToken);
+
     /// <summary><c>GET /status</c>: connected agents, optionally filtered by categories and sources.</summary>
     public async Task<IReadOnlyList<EngageAgentStatus>> GetAgentStatusAsync(IEnumerable<string> categoryIds, IEnumerable<string> sourceIds, CancellationToken cancellationToken) =>
         (await SendListAsync<EngageAgentStatus>("status", new EngageParameters()
