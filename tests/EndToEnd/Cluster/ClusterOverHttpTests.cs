@@ -107,6 +107,9 @@ public sealed class ClusterOverHttpTests
                     await Task.Delay(50);
                 }
             }
+            // A turn's replies go out after its write: the last ones may still be on their way when the state shows them.
+            bool AllSent() => conversations.All(c => replies.SelectMany(r => r.Sent).Where(s => s.Key.ConversationId == c).Select(s => s.Number).Distinct().Count() == perConversation);
+            while (!AllSent() && DateTime.UtcNow < deadline) await Task.Delay(50);
             var sent = replies.SelectMany(r => r.Sent).ToList();
             foreach (var c in conversations)
                 Assert.Equal(Enumerable.Range(1, perConversation), sent.Where(s => s.Key.ConversationId == c).Select(s => s.Number).Distinct().Order());
