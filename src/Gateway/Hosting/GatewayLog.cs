@@ -42,4 +42,7 @@ public sealed partial class GatewayLog(ILoggerFactory loggerFactory)
 
     [LoggerMessage(12, LogLevel.Information, "A wake could not be sent ({Error}); the re-drive will find its events")]
     public partial void WakeFailed(string error);
+
+    [LoggerMessage(13, LogLevel.Information, "Webhook {Platform}/{Tenant} refused with {StatusCode} before its body was read: {Reason}")]
+    public partial void WebhookRefusedBeforeBody(string platform, string tenant, int statusCode, string reason);
 }

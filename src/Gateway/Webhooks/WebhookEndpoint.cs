@@ -71,6 +71,16 @@ internal sealed class WebhookEndpoint(
             return await AnswerErrorAsync(context, StatusCodes.Status500InternalServerError, "stopping", WebhookOutcome.Stopping);
         }
 
+        var receivedAt = time.GetUtcNow();
+        if (handler.Screen(new WebhookRequestHead(context.Request.Method, context.Request.Query, context.Request.Headers, receivedAt), tenant) is { } refusal)
+        {
+            var reason = refusal.Error ?? "refused";
+            log.WebhookRefusedBeforeBody(platformTag, tenant.Id, refusal.StatusCode, reason);
+            // The body is unread and will stay so: close rather than let the server wait for it to keep the connection.
+            context.Response.Headers.Connection = "close";
+            return await AnswerErrorAsync(context, refusal.StatusCode, reason, WebhookOutcome.Rejected);
+        }
+
         var limit = options.Value.MaxBodyBytes;
         WebhookVerdict verdict;
         try
@@ -84,7 +94,7 @@ internal sealed class WebhookEndpoint(
                 return await AnswerErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"body over {limit} bytes", WebhookOutcome.TooLarge);
             }
 
-            var request = new WebhookRequest(context.Request.Method, context.Request.Query, context.Request.Headers, body.Value, time.GetUtcNow());
+            var request = new WebhookRequest(context.Request.Method, context.Request.Query, context.Request.Headers, body.Value, receivedAt);
             verdict = await handler.HandleAsync(request, tenant, aborted);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -160,6 +170,8 @@ internal sealed class WebhookEndpoint(
     private async Task<WebhookOutcome> RefuseAsync(HttpContext context, int status, string reason, string platformTag, string tenantTag, WebhookOutcome outcome)
     {
         log.WebhookRejected(platformTag, tenantTag, status, reason);
+        // Nothing of the body was read (and nothing will be): close instead of waiting for it to keep the connection.
+        context.Response.Headers.Connection = "close";
         return await AnswerErrorAsync(context, status, reason, outcome);
     }
 
