@@ -61,7 +61,7 @@ public sealed partial class ConversationPolicy(
             {
                 case EventKind.CustomerMessage when !string.IsNullOrWhiteSpace(e.Text):
                     if (state.Mode == ConversationMode.Resolved) StartBotEpisode(e.OccurredAt, "customer wrote after resolution");
-                    state.AddToTranscript(new TranscriptEntry(TranscriptRole.Customer, e.Text!, e.OccurredAt, e.Author, e.Id), window);
+                    state.AddToTranscript(new TranscriptEntry(TranscriptRole.Customer, e.Text!, e.OccurredAt, e.Author, e.Id), window, tenant.Ai.MaxMessageChars);
                     if (state.Mode == ConversationMode.Bot)
                     {
                         state.AwaitingReply = true;
@@ -71,7 +71,7 @@ public sealed partial class ConversationPolicy(
                     break;
                 case EventKind.AgentMessage:
                     if (!string.IsNullOrWhiteSpace(e.Text))
-                        state.AddToTranscript(new TranscriptEntry(TranscriptRole.Agent, e.Text!, e.OccurredAt, e.Author, e.Id), window);
+                        state.AddToTranscript(new TranscriptEntry(TranscriptRole.Agent, e.Text!, e.OccurredAt, e.Author, e.Id), window, tenant.Ai.MaxMessageChars);
                     if (state.Mode == ConversationMode.Bot) HumanTookOver(e, platform, scope, actions, emitTakeover: true);
                     break;
                 case EventKind.HumanTookOver:
@@ -163,7 +163,7 @@ public sealed partial class ConversationPolicy(
         var window = Math.Max(tenant.Ai.MaxContextMessages, MinTranscriptWindow);
         var now = Later(time.GetUtcNow(), state.LastEventAt);
         foreach (var message in reply.Messages.Where(m => !string.IsNullOrWhiteSpace(m.Text)))
-            state.AddToTranscript(new TranscriptEntry(TranscriptRole.Bot, message.Text, now, "bot"), window);
+            state.AddToTranscript(new TranscriptEntry(TranscriptRole.Bot, message.Text, now, "bot"), window, tenant.Ai.MaxMessageChars);
         if (reply.Messages.Count > 0) actions.AddRange(platform.BuildReply(scope, reply));
 
         if (reply.Handoff) HandOff(reply.HandoffReason is { Length: > 0 } r ? $"the AI asked for a human: {r}" : "the AI asked for a human", HandoffCause.AiSignal, platform, scope, actions);
@@ -196,8 +196,13 @@ public sealed partial class ConversationPolicy(
         }
     }
 
-    private AiRequest Request(TenantOptions tenant, AiPurpose purpose) =>
-        new(key, tenant, [.. state.Transcript.TakeLast(tenant.Ai.MaxContextMessages)], new Dictionary<string, string>(state.Context), purpose, null);
+    /// <summary>The AI request within the tenant's caps and budget (what a connector gets; none of them trims it again).</summary>
+    private AiRequest Request(TenantOptions tenant, AiPurpose purpose)
+    {
+        var request = PromptBudget.Request(key, tenant, state.Transcript, state.Context, purpose, out var trimmed);
+        if (trimmed.Any) LogPromptTrimmed(key, trimmed.DroppedEntries, trimmed.DroppedFacts, trimmed.CutTexts, tenant.Ai.MaxPromptChars);
+        return request;
+    }
 
     private void ApplyOwnership(Ownership ownership, ConversationEvent e)
     {
@@ -260,7 +265,7 @@ public sealed partial class ConversationPolicy(
         if (sayGoodbye && scope.Tenant.Handoff.Message is { } goodbye && !string.IsNullOrWhiteSpace(goodbye))
         {
             var window = Math.Max(scope.Tenant.Ai.MaxContextMessages, MinTranscriptWindow);
-            state.AddToTranscript(new TranscriptEntry(TranscriptRole.Bot, goodbye, Later(time.GetUtcNow(), state.LastEventAt), "bot"), window);
+            state.AddToTranscript(new TranscriptEntry(TranscriptRole.Bot, goodbye, Later(time.GetUtcNow(), state.LastEventAt), "bot"), window, scope.Tenant.Ai.MaxMessageChars);
             actions.AddRange(platform.BuildReply(scope, AiReply.Text(goodbye)));
         }
         SetMode(ConversationMode.Human, state.LastEventAt ?? time.GetUtcNow());
@@ -334,6 +339,9 @@ public sealed partial class ConversationPolicy(
 
     [LoggerMessage(LogLevel.Information, "{Key}: bot episode starts ({Why}).")]
     private partial void LogBotEpisode(ConversationKey key, string why);
+
+    [LoggerMessage(LogLevel.Debug, "AI request for {Key} trimmed to Ai:MaxPromptChars={Budget}: {DroppedEntries} oldest transcript entries and {DroppedFacts} facts left out, {CutTexts} texts cut at Ai:MaxMessageChars")]
+    private partial void LogPromptTrimmed(ConversationKey key, int droppedEntries, int droppedFacts, int cutTexts, int budget);
 
     [LoggerMessage(LogLevel.Debug, "Typing indicator failed for {Key}: {Error}")]
     private partial void LogTypingFailed(ConversationKey key, string error);
