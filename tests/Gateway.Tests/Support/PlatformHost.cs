@@ -33,7 +33,7 @@ public static class PlatformHost
         ["Conversations:Tenants:2:WebhookSecret"] = EngageSecret,
     };
 
-    public static async Task<(GatewayHost Host, MemoryConversationStore Store)> StartAsync(Action<Dictionary<string, string?>>? configure = null)
+    public static async Task<(GatewayHost Host, MemoryConversationStore Store)> StartAsync(Action<Dictionary<string, string?>>? configure = null, Action<IServiceCollection>? services = null)
     {
         var settings = Settings();
         configure?.Invoke(settings);
@@ -44,6 +44,7 @@ public static class PlatformHost
             s.AddSingleton<IGrainAccess>(new TestGrainAccess(new RecordingGrainFactory()));
             s.AddChatwootWebhooks();
             s.AddEngageWebhooks();
+            services?.Invoke(s);
         });
         return (host, store);
     }
