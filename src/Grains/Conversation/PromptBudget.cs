@@ -36,12 +36,15 @@ public static class PromptBudget
         var firstKept = 0;
         while (total > ai.MaxPromptChars && firstKept < entries.Count - 1) total -= entries[firstKept++].Text.Length;
         var droppedFacts = 0;
-        foreach (var (name, value) in facts.OrderByDescending(f => FactLength(f.Key, f.Value)).ToList())
+        if (total > ai.MaxPromptChars)
         {
-            if (total <= ai.MaxPromptChars) break;
-            facts.Remove(name);
-            total -= FactLength(name, value);
-            droppedFacts++;
+            foreach (var (name, value) in facts.OrderByDescending(f => FactLength(f.Key, f.Value)).ToList())
+            {
+                if (total <= ai.MaxPromptChars) break;
+                facts.Remove(name);
+                total -= FactLength(name, value);
+                droppedFacts++;
+            }
         }
 
         trimmed = new Trimmed(firstKept, droppedFacts, cut);
