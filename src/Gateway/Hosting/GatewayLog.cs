@@ -43,12 +43,12 @@ public sealed partial class GatewayLog(ILoggerFactory loggerFactory)
     [LoggerMessage(12, LogLevel.Information, "A wake could not be sent ({Error}); the re-drive will find its events")]
     public partial void WakeFailed(string error);
 
-    [LoggerMessage(13, LogLevel.Information, "Webhook {Platform}/{Tenant} refused with {StatusCode} before its body was read: {Reason}")]
+    [LoggerMessage(20, LogLevel.Information, "Webhook {Platform}/{Tenant} refused with {StatusCode} before its body was read: {Reason}")]
     public partial void WebhookRefusedBeforeBody(string platform, string tenant, int statusCode, string reason);
 
-    [LoggerMessage(14, LogLevel.Warning, "Webhook {Platform}/{Tenant} not received and authenticated within the {Deadline} deadline ({Phase}); answered {StatusCode}, nothing stored")]
+    [LoggerMessage(21, LogLevel.Warning, "Webhook {Platform}/{Tenant} not received and authenticated within the {Deadline} deadline ({Phase}); answered {StatusCode}, nothing stored")]
     public partial void WebhookTimedOut(string platform, string tenant, TimeSpan deadline, string phase, int statusCode);
 
-    [LoggerMessage(15, LogLevel.Information, "Webhook {Platform}/{Tenant} answered 429: too many webhook requests at once (Conversations:Gateway:Limits)")]
+    [LoggerMessage(22, LogLevel.Information, "Webhook {Platform}/{Tenant} answered 429: too many webhook requests at once (Conversations:Gateway:Limits)")]
     public partial void WebhookThrottled(string platform, string tenant);
 }
