@@ -36,7 +36,7 @@ public static class GatewayApp
 
         var app = builder.Build();
         _ = app.Services.GetRequiredService<TenantCatalog>();
-        app.MapConversationsGateway();
+        app.UseConversationsGateway();
         app.MapConversationsMetrics();
         return app;
     }

@@ -65,6 +65,13 @@ public sealed class AiOptions
     public string? SystemPrompt { get; set; }
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(20);
     public int MaxContextMessages { get; set; } = 20;
+    /// <summary>One message's text, in the transcript and for the AI, is cut beyond this (marked "…[cut]").</summary>
+    public int MaxMessageChars { get; set; } = 4000;
+    /// <summary>
+    /// What one AI request may carry, in characters: system prompt, facts and transcript texts. Over it the
+    /// oldest transcript entries are left out first, never the newest.
+    /// </summary>
+    public int MaxPromptChars { get; set; } = 16000;
     /// <summary>Retries after the first attempt, with jittered backoff.</summary>
     public int MaxRetries { get; set; } = 2;
     /// <summary>Built-in Rules: keyword/regex rules with replies, buttons and a handoff flag.</summary>
@@ -75,6 +82,11 @@ public sealed class AiOptions
         if (Kind != AiKind.Rules && !Uri.TryCreate(Endpoint, UriKind.Absolute, out _)) yield return $"{at}:Endpoint must be an absolute URL for Ai:Kind={Kind}.";
         if (Timeout <= TimeSpan.Zero) yield return $"{at}:Timeout must be positive.";
         if (MaxContextMessages < 1) yield return $"{at}:MaxContextMessages must be at least 1.";
+        if (MaxMessageChars is < 100 or > 1_000_000) yield return $"{at}:MaxMessageChars must be between 100 and 1000000 (was {MaxMessageChars}).";
+        // The newest message, whole, must fit beside the system prompt.
+        var floor = (long)MaxMessageChars + (SystemPrompt?.Length ?? 0);
+        if (MaxPromptChars < floor)
+            yield return $"{at}:MaxPromptChars must be at least MaxMessageChars plus the length of SystemPrompt ({floor}; was {MaxPromptChars}).";
         if (MaxRetries < 0) yield return $"{at}:MaxRetries must be >= 0.";
     }
 }

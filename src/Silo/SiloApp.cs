@@ -49,7 +49,7 @@ public static class SiloApp
         var app = builder.Build();
         // The catalog validates every tenant when created: do it now so a bad tenant stops the start, not the first webhook.
         _ = app.Services.GetRequiredService<TenantCatalog>();
-        app.MapConversationsGateway();
+        app.UseConversationsGateway();
         app.MapConversationsMetrics();
         // Orleans' dashboard, behind the admin token (absent without one, like /admin).
         if (!string.IsNullOrEmpty(app.Configuration["Conversations:Admin:Token"]))

@@ -228,6 +228,14 @@ public sealed class SiloCompositionTests
     }
 
     [Fact]
+    public async Task The_silo_gives_kestrel_and_the_webhook_deadline_the_configured_limits()
+    {
+        await using var silo = SiloApp.Build(["--urls", "http://127.0.0.1:0", .. OrleansTestPorts.SiloArgs(), .. Conversations.TestSupport.Hosting.GatewayLimitsSettings.Arguments]);
+
+        Conversations.TestSupport.Hosting.GatewayLimitsSettings.AssertApplied(silo.Services);
+    }
+
+    [Fact]
     public async Task Without_an_admin_token_there_is_no_dashboard()
     {
         await using var alone = SiloApp.Build(["--urls", "http://127.0.0.1:0", .. OrleansTestPorts.SiloArgs()]);

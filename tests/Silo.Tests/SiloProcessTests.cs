@@ -123,6 +123,16 @@ public sealed class SiloProcessTests
         await AssertStopsWithOneLineAsync(silo, key, detail);
     }
 
+    [Theory]
+    [InlineData("WebhookDeadline", "10s", "Failed to convert")]
+    [InlineData("MaxConcurrentWebhooksPerTenant", "0", "must be at least 1")]
+    public async Task A_bad_gateway_limit_stops_the_start_with_exit_2_and_one_line_naming_the_key(string limit, string value, string detail)
+    {
+        using var silo = ServiceProcess.StartSilo($"--Conversations:Gateway:Limits:{limit}={value}");
+
+        await AssertStopsWithOneLineAsync(silo, $"Conversations:Gateway:Limits:{limit}", detail);
+    }
+
     [Fact]
     public async Task An_unusable_connection_string_stops_the_start_with_exit_2_and_one_line_naming_the_key()
     {

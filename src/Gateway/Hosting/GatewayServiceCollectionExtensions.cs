@@ -4,6 +4,9 @@ using Conversations.Gateway.Cluster;
 using Conversations.Gateway.Health;
 using Conversations.Gateway.Hosting;
 using Conversations.Gateway.Webhooks;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -30,6 +33,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>());
         services.AddOptions<LiveStatsOptions>().Bind(configuration.GetSection(LiveStatsOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LiveStatsOptions>, LiveStatsOptionsValidator>());
+        services.AddGatewayLimits(configuration);
 
         // ASP.NET Core's request lines ("Request starting ... ?token=...", "?hub.verify_token=...") carry the query
         // string, where the Chatwoot URL token and Engage's verify token travel: Warning unless configured by name.
@@ -49,6 +53,26 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<ProjectMeterListener>();
         services.TryAddSingleton<LiveStats>();
         services.AddHostedService<LiveStatsSampler>();
+        return services;
+    }
+
+    /// <summary>
+    /// <c>Conversations:Gateway:Limits</c>: Kestrel's limits (for every endpoint of the process), the webhook
+    /// deadline (ASP.NET Core's request timeouts) and the concurrent webhooks per tenant and in all (its rate
+    /// limiter). The middleware goes in with <c>UseConversationsGateway</c>.
+    /// </summary>
+    private static IServiceCollection AddGatewayLimits(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GatewayLimitsOptions>().Bind(configuration.GetSection(GatewayLimitsOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayLimitsOptions>, GatewayLimitsOptionsValidator>());
+        // After the host's own Kestrel setup (registered when the builder was created), so these win.
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayLimitsOptions>>((kestrel, limits) => GatewayLimits.ApplyTo(kestrel.Limits, limits.Value));
+        services.AddRequestTimeouts();
+        services.AddOptions<RequestTimeoutOptions>().Configure<IOptions<GatewayLimitsOptions>>((timeouts, limits) =>
+            timeouts.AddPolicy(GatewayLimits.WebhookDeadlinePolicy, GatewayLimits.DeadlinePolicy(limits.Value)));
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<GatewayLimitsOptions>, Conversations.TenantCatalog>((limiter, limits, tenants) =>
+            WebhookConcurrency.Configure(limiter, limits.Value, tenants));
         return services;
     }
 }

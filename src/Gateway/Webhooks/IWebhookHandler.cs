@@ -11,8 +11,18 @@ public interface IWebhookHandler
 {
     PlatformKind Platform { get; }
 
+    /// <summary>
+    /// What can be refused before the body is read (a missing or stale signature header, a missing or wrong
+    /// secret or token): a refusal here costs the sender's body nothing of the gateway's memory. Null reads
+    /// the body and calls <see cref="HandleAsync"/>, which must check everything again.
+    /// </summary>
+    WebhookVerdict? Screen(WebhookRequestHead request, TenantOptions tenant) => null;
+
     ValueTask<WebhookVerdict> HandleAsync(WebhookRequest request, TenantOptions tenant, CancellationToken cancellationToken);
 }
+
+/// <summary>The request before its body: method, query string, headers and when it arrived.</summary>
+public sealed record WebhookRequestHead(string Method, IQueryCollection Query, IHeaderDictionary Headers, DateTimeOffset ReceivedAt);
 
 /// <summary>The parts of the HTTP request a handler needs. <see cref="Body"/> is the raw bytes (signatures are over them).</summary>
 public sealed record WebhookRequest(string Method, IQueryCollection Query, IHeaderDictionary Headers, ReadOnlyMemory<byte> Body, DateTimeOffset ReceivedAt);

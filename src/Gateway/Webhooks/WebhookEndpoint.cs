@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Conversations.Gateway.Hosting;
 using Conversations.Gateway.Cluster;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -18,6 +19,7 @@ internal sealed class WebhookEndpoint(
     WebhookHandlers handlers,
     InboxDelivery cluster,
     IOptions<GatewayOptions> options,
+    IOptions<GatewayLimitsOptions> limits,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     WebhookMetrics metrics,
@@ -63,6 +65,8 @@ internal sealed class WebhookEndpoint(
     private async Task<WebhookOutcome> ProcessAsync(HttpContext context, IWebhookHandler handler, TenantOptions tenant, string platformTag)
     {
         var aborted = context.RequestAborted;
+        // Set by the request-timeouts middleware (Limits:WebhookDeadline); absent where it does not run.
+        var deadline = context.Features.Get<IHttpRequestTimeoutFeature>();
         if (lifetime.ApplicationStopping.IsCancellationRequested)
         {
             // Stop taking work first: what is accepted now might not be processed before the runtime stops.
@@ -71,7 +75,18 @@ internal sealed class WebhookEndpoint(
             return await AnswerErrorAsync(context, StatusCodes.Status500InternalServerError, "stopping", WebhookOutcome.Stopping);
         }
 
+        var receivedAt = time.GetUtcNow();
+        if (handler.Screen(new WebhookRequestHead(context.Request.Method, context.Request.Query, context.Request.Headers, receivedAt), tenant) is { } refusal)
+        {
+            var reason = refusal.Error ?? "refused";
+            log.WebhookRefusedBeforeBody(platformTag, tenant.Id, refusal.StatusCode, reason);
+            // The body is unread and will stay so: close rather than let the server wait for it to keep the connection.
+            context.Response.Headers.Connection = "close";
+            return await AnswerErrorAsync(context, refusal.StatusCode, reason, WebhookOutcome.Rejected);
+        }
+
         var limit = options.Value.MaxBodyBytes;
+        var bodyRead = false;
         WebhookVerdict verdict;
         try
         {
@@ -83,9 +98,14 @@ internal sealed class WebhookEndpoint(
                 context.Response.Headers.Connection = "close";
                 return await AnswerErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"body over {limit} bytes", WebhookOutcome.TooLarge);
             }
+            bodyRead = true;
 
-            var request = new WebhookRequest(context.Request.Method, context.Request.Query, context.Request.Headers, body.Value, time.GetUtcNow());
+            var request = new WebhookRequest(context.Request.Method, context.Request.Query, context.Request.Headers, body.Value, receivedAt);
             verdict = await handler.HandleAsync(request, tenant, aborted);
+        }
+        catch (OperationCanceledException) when (deadline is { RequestTimeoutToken.IsCancellationRequested: true })
+        {
+            return await AnswerDeadlineAsync(context, platformTag, tenant.Id, bodyRead);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -103,6 +123,11 @@ internal sealed class WebhookEndpoint(
             log.HandlerFailed(ex, platformTag, tenant.Id);
             return await AnswerErrorAsync(context, StatusCodes.Status500InternalServerError, "could not process the event", WebhookOutcome.HandlerFailed);
         }
+
+        // Received, authenticated and parsed: the deadline was for what might not be authentic. The appends are
+        // bounded by the store's own timeouts, and cancelling one midway would answer an error for stored events.
+        deadline?.DisableTimeout();
+        if (deadline is { RequestTimeoutToken.IsCancellationRequested: true }) return await AnswerDeadlineAsync(context, platformTag, tenant.Id, bodyRead: true);
 
         var (appended, duplicates, conversations) = (0, 0, 0);
         foreach (var (key, messages) in DeliveryBatches.Group(verdict.Deliveries))
@@ -157,9 +182,23 @@ internal sealed class WebhookEndpoint(
         return WebhookOutcome.Accepted;
     }
 
+    /// <summary>
+    /// The deadline passed: a body still arriving gets 408, a slow handler (its store reads) 500, which the
+    /// platform retries; nothing was stored, the body's buffer goes back, and the connection is closed after the answer.
+    /// </summary>
+    private async Task<WebhookOutcome> AnswerDeadlineAsync(HttpContext context, string platformTag, string tenantId, bool bodyRead)
+    {
+        var status = bodyRead ? StatusCodes.Status500InternalServerError : StatusCodes.Status408RequestTimeout;
+        log.WebhookTimedOut(platformTag, tenantId, limits.Value.WebhookDeadline, bodyRead ? "processing" : "receiving the body", status);
+        await GatewayLimits.AnswerAndCloseAsync(context, status, bodyRead ? "not processed within the deadline" : "body not received within the deadline");
+        return WebhookOutcome.TimedOut;
+    }
+
     private async Task<WebhookOutcome> RefuseAsync(HttpContext context, int status, string reason, string platformTag, string tenantTag, WebhookOutcome outcome)
     {
         log.WebhookRejected(platformTag, tenantTag, status, reason);
+        // Nothing of the body was read (and nothing will be): close instead of waiting for it to keep the connection.
+        context.Response.Headers.Connection = "close";
         return await AnswerErrorAsync(context, status, reason, outcome);
     }
 

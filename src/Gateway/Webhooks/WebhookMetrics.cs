@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conversations.Gateway.Webhooks;
 
@@ -37,6 +40,13 @@ public sealed class WebhookMetrics
         if (duplicates > 0) _events.Add(duplicates, new TagList { { "platform", platform }, { "tenant", tenant }, { "outcome", "duplicate" } });
     }
 
+    /// <summary>The tags of a webhook request that did not reach the endpoint (throttled, timed out in the queue): configured tenants only.</summary>
+    public static (string Platform, string Tenant) TagsOf(HttpContext context)
+    {
+        var tenant = context.GetRouteValue("tenant") is string id ? context.RequestServices.GetRequiredService<TenantCatalog>().Find(id) : null;
+        return tenant is null ? (Unknown, Unknown) : (tenant.Platform.ToString().ToLowerInvariant(), tenant.Id);
+    }
+
     public static string OutcomeName(WebhookOutcome outcome) => outcome switch
     {
         WebhookOutcome.Accepted => "accepted",
@@ -49,6 +59,8 @@ public sealed class WebhookMetrics
         WebhookOutcome.HandlerFailed => "handler_failed",
         WebhookOutcome.Stopping => "stopping",
         WebhookOutcome.ClientGone => "client_gone",
+        WebhookOutcome.TimedOut => "timed_out",
+        WebhookOutcome.Throttled => "throttled",
         _ => "other",
     };
 }
@@ -69,4 +81,8 @@ public enum WebhookOutcome
     HandlerFailed,
     Stopping,
     ClientGone,
+    /// <summary>Not received, authenticated and parsed within Limits:WebhookDeadline.</summary>
+    TimedOut,
+    /// <summary>Over the tenant's or the process's concurrent webhook limit and queue: 429.</summary>
+    Throttled,
 }

@@ -62,7 +62,7 @@ public sealed partial class ConversationPolicy(
                 case EventKind.CustomerMessage when !string.IsNullOrWhiteSpace(e.Text):
                     state.Inactivity = null; // the customer spoke: no follow-up, no resolve
                     if (state.Mode == ConversationMode.Resolved) StartBotEpisode(e.OccurredAt, "customer wrote after resolution");
-                    state.AddToTranscript(new TranscriptEntry(TranscriptRole.Customer, e.Text!, e.OccurredAt, e.Author, e.Id), window);
+                    state.AddToTranscript(new TranscriptEntry(TranscriptRole.Customer, e.Text!, e.OccurredAt, e.Author, e.Id), window, tenant.Ai.MaxMessageChars);
                     if (state.Mode == ConversationMode.Bot)
                     {
                         state.AwaitingReply = true;
@@ -72,7 +72,7 @@ public sealed partial class ConversationPolicy(
                     break;
                 case EventKind.AgentMessage:
                     if (!string.IsNullOrWhiteSpace(e.Text))
-                        state.AddToTranscript(new TranscriptEntry(TranscriptRole.Agent, e.Text!, e.OccurredAt, e.Author, e.Id), window);
+                        state.AddToTranscript(new TranscriptEntry(TranscriptRole.Agent, e.Text!, e.OccurredAt, e.Author, e.Id), window, tenant.Ai.MaxMessageChars);
                     if (state.Mode == ConversationMode.Bot) HumanTookOver(e, platform, scope, actions, emitTakeover: true);
                     break;
                 case EventKind.HumanTookOver:
@@ -170,7 +170,7 @@ public sealed partial class ConversationPolicy(
         var window = Math.Max(tenant.Ai.MaxContextMessages, MinTranscriptWindow);
         var now = Later(time.GetUtcNow(), state.LastEventAt);
         foreach (var message in reply.Messages.Where(m => !string.IsNullOrWhiteSpace(m.Text)))
-            state.AddToTranscript(new TranscriptEntry(TranscriptRole.Bot, message.Text, now, "bot"), window);
+            state.AddToTranscript(new TranscriptEntry(TranscriptRole.Bot, message.Text, now, "bot"), window, tenant.Ai.MaxMessageChars);
         if (reply.Messages.Count > 0)
         {
             var replies = platform.BuildReply(scope, reply);
@@ -209,8 +209,13 @@ public sealed partial class ConversationPolicy(
         }
     }
 
-    private AiRequest Request(TenantOptions tenant, AiPurpose purpose) =>
-        new(key, tenant, [.. state.Transcript.TakeLast(tenant.Ai.MaxContextMessages)], new Dictionary<string, string>(state.Context), purpose, null);
+    /// <summary>The AI request within the tenant's caps and budget (what a connector gets; none of them trims it again).</summary>
+    private AiRequest Request(TenantOptions tenant, AiPurpose purpose)
+    {
+        var request = PromptBudget.Request(key, tenant, state.Transcript, state.Context, purpose, out var trimmed);
+        if (trimmed.Any) LogPromptTrimmed(key, trimmed.DroppedEntries, trimmed.DroppedFacts, trimmed.CutTexts, tenant.Ai.MaxPromptChars);
+        return request;
+    }
 
     private void ApplyOwnership(Ownership ownership, ConversationEvent e)
     {
@@ -316,7 +321,7 @@ public sealed partial class ConversationPolicy(
     {
         if (string.IsNullOrWhiteSpace(text)) return;
         var window = Math.Max(scope.Tenant.Ai.MaxContextMessages, MinTranscriptWindow);
-        state.AddToTranscript(new TranscriptEntry(TranscriptRole.Bot, text, Later(time.GetUtcNow(), state.LastEventAt), "bot"), window);
+        state.AddToTranscript(new TranscriptEntry(TranscriptRole.Bot, text, Later(time.GetUtcNow(), state.LastEventAt), "bot"), window, scope.Tenant.Ai.MaxMessageChars);
         actions.AddRange(platform.BuildReply(scope, AiReply.Text(text)));
     }
 
@@ -385,6 +390,9 @@ public sealed partial class ConversationPolicy(
 
     [LoggerMessage(LogLevel.Information, "{Key}: bot episode starts ({Why}).")]
     private partial void LogBotEpisode(ConversationKey key, string why);
+
+    [LoggerMessage(LogLevel.Debug, "AI request for {Key} trimmed to Ai:MaxPromptChars={Budget}: {DroppedEntries} oldest transcript entries and {DroppedFacts} facts left out, {CutTexts} texts cut at Ai:MaxMessageChars")]
+    private partial void LogPromptTrimmed(ConversationKey key, int droppedEntries, int droppedFacts, int cutTexts, int budget);
 
     [LoggerMessage(LogLevel.Debug, "Typing indicator failed for {Key}: {Error}")]
     private partial void LogTypingFailed(ConversationKey key, string error);

@@ -79,9 +79,10 @@ public sealed class ConversationState
     /// <summary>Set once the platform seam fetched context for this activation's episode (Engage thread history...).</summary>
     public bool ContextLoaded { get; set; }
 
-    public void AddToTranscript(TranscriptEntry entry, int window)
+    /// <summary>Appends <paramref name="entry"/> with its text capped at <paramref name="maxChars"/>, keeping the last <paramref name="window"/> entries.</summary>
+    public void AddToTranscript(TranscriptEntry entry, int window, int maxChars)
     {
-        Transcript.Add(entry);
+        Transcript.Add(entry.Text.Length <= maxChars ? entry : entry with { Text = TranscriptText.Cap(entry.Text, maxChars) });
         var excess = Transcript.Count - Math.Max(window, 1);
         if (excess > 0) Transcript.RemoveRange(0, excess);
     }

@@ -38,6 +38,46 @@ public sealed class ChatwootAiTests
     }
 
     [Fact]
+    public async Task An_oversized_customer_message_reaches_the_ai_cut_at_Ai_MaxMessageChars_and_marked()
+    {
+        await using var world = await ChatwootWorld.StartAsync(OpenAi(), ai => FakeAi.EchoOpenAi(ai));
+        var huge = "Where is my order? " + new string('x', 600_000);
+
+        await world.PostOkAsync(P.Incoming(huge));
+        await world.WaitChatwootAsync("messages");
+
+        var request = Assert.Single(world.Ai.Requests);
+        var user = FakeAi.UserText(request);
+        Assert.Equal(4000, user.Length);
+        Assert.StartsWith("Where is my order? xxx", user);
+        Assert.EndsWith("…[cut]", user);
+        Assert.True(request.Body.Length < 10_000, $"the AI request was {request.Body.Length} characters");
+        var state = await world.StateAsync();
+        Assert.Equal(user, state!.Transcript[0].Text);
+    }
+
+    [Fact]
+    public async Task Over_Ai_MaxPromptChars_the_oldest_transcript_entries_are_left_out_first()
+    {
+        // 900-character messages echoed back: by the third turn five entries (about 4,500 characters) meet a 2,500 budget.
+        await using var world = await ChatwootWorld.StartAsync(OpenAi(("Ai:MaxMessageChars", "1000"), ("Ai:MaxPromptChars", "2500")), ai => FakeAi.EchoOpenAi(ai));
+        foreach (var (word, n) in new[] { ("first", 1), ("second", 2), ("third", 3) })
+        {
+            await world.PostOkAsync(P.Incoming(word + " " + new string('x', 900 - word.Length - 1)));
+            await world.WaitChatwootAsync("messages", n);
+        }
+
+        var third = world.Ai.Requests[2].Json().GetProperty("messages").EnumerateArray()
+            .Select(m => (Role: m.GetProperty("role").GetString(), Text: m.GetProperty("content").GetString()!)).ToList();
+        Assert.Equal(["system", "assistant", "user"], third.Select(m => m.Role));
+        Assert.StartsWith("echo: second", third[1].Text);
+        Assert.StartsWith("third", third[2].Text);
+        Assert.DoesNotContain(third, m => m.Text.Contains("first", StringComparison.Ordinal));
+        // The transcript itself keeps its window: only what is sent is trimmed.
+        Assert.Equal(6, (await world.StateAsync())!.Transcript.Count);
+    }
+
+    [Fact]
     public async Task OpenAi_handoff_tool_call_hands_off_with_its_reason()
     {
         await using var world = await ChatwootWorld.StartAsync(OpenAi(), ai => ai.On("POST", FakeAi.ChatCompletions, _ => FakeAi.OpenAiHandoff("customer wants a refund over the limit")));

@@ -44,7 +44,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services(builder.Services);
 
         var app = builder.Build();
-        app.MapConversationsGateway();
+        app.UseConversationsGateway();
         await app.StartAsync();
         return new GatewayHost(app, new Uri(app.Urls.Single()));
     }

@@ -8,7 +8,8 @@ namespace Conversations.Gateway.Tests.Support;
 /// <summary>
 /// A minimal platform handler for gateway tests. POST body: <c>{"events":[{"conversation":"1:2","id":"m1","text":"hi"}]}</c>
 /// (malformed JSON throws JsonException, as a careless handler would). GET <c>?challenge=x</c> answers x.
-/// Header <c>X-Test-Reject: 401</c> rejects; <c>X-Test-Throw: bug|timeout</c> makes it fail with a non-input exception.
+/// Header <c>X-Test-Reject: 401</c> rejects; <c>X-Test-Throw: bug|timeout</c> makes it fail with a non-input exception;
+/// <c>X-Test-Wait: 5000</c> makes it take that many milliseconds first (as a slow store read would, cancellable).
 /// </summary>
 public sealed class TestWebhookHandler(PlatformKind platform) : IWebhookHandler
 {
@@ -16,16 +17,23 @@ public sealed class TestWebhookHandler(PlatformKind platform) : IWebhookHandler
     public int Calls { get; private set; }
     public int LastBodyLength { get; private set; }
 
-    public ValueTask<WebhookVerdict> HandleAsync(WebhookRequest request, TenantOptions tenant, CancellationToken cancellationToken)
+    public async ValueTask<WebhookVerdict> HandleAsync(WebhookRequest request, TenantOptions tenant, CancellationToken cancellationToken)
+    {
+        if (request.Headers.TryGetValue("X-Test-Wait", out var wait))
+            await Task.Delay(int.Parse(wait.ToString(), System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+        return Handle(request, tenant);
+    }
+
+    private WebhookVerdict Handle(WebhookRequest request, TenantOptions tenant)
     {
         Calls++;
         LastBodyLength = request.Body.Length;
         if (request.Headers.TryGetValue("X-Test-Reject", out var status))
-            return ValueTask.FromResult(WebhookVerdict.Reject(int.Parse(status.ToString(), System.Globalization.CultureInfo.InvariantCulture), "rejected by test handler"));
+            return WebhookVerdict.Reject(int.Parse(status.ToString(), System.Globalization.CultureInfo.InvariantCulture), "rejected by test handler");
         if (request.Headers.TryGetValue("X-Test-Throw", out var kind))
             throw kind.ToString() == "timeout" ? new OperationCanceledException("handler's own timeout") : new InvalidOperationException("handler bug");
         if (request.Method == HttpMethods.Get)
-            return ValueTask.FromResult(WebhookVerdict.Text(request.Query["challenge"].ToString()));
+            return WebhookVerdict.Text(request.Query["challenge"].ToString());
 
         using var document = JsonDocument.Parse(request.Body);
         var deliveries = new List<WebhookDelivery>();
@@ -37,6 +45,6 @@ public sealed class TestWebhookHandler(PlatformKind platform) : IWebhookHandler
                 new ConversationKey(item.TryGetProperty("tenant", out var t) ? t.GetString()! : tenant.Id, item.GetProperty("conversation").GetString()!),
                 new NewInboxMessage(id, "test.message", body)));
         }
-        return ValueTask.FromResult(WebhookVerdict.Accept(deliveries));
+        return WebhookVerdict.Accept(deliveries);
     }
 }

@@ -20,11 +20,25 @@ public static class ChatwootSignature
     /// <summary>Null when the request proves itself; otherwise why not (for the 401 and the log, never with secrets).</summary>
     public static string? Verify(WebhookRequest request, TenantOptions tenant)
     {
-        if (!string.IsNullOrEmpty(tenant.WebhookSecret) && VerifySignature(request, tenant.WebhookSecret) is { } signatureProblem)
+        if (VerifyHead(request.Query, request.Headers, request.ReceivedAt, tenant) is { } problem) return problem;
+        if (string.IsNullOrEmpty(tenant.WebhookSecret)) return null;
+        var signature = Header(request.Headers, SignatureHeader)!;
+        var seconds = long.Parse(Header(request.Headers, TimestampHeader)!, NumberStyles.None, CultureInfo.InvariantCulture);
+        var expected = Sign(tenant.WebhookSecret, seconds, request.Body.Span);
+        return FixedTimeEquals(signature.Trim().ToLowerInvariant(), expected) ? null : "wrong signature";
+    }
+
+    /// <summary>
+    /// Everything that can be proven without the body: the URL token whole; of a signature, that it is there,
+    /// shaped like one, and dated within <see cref="MaxSkew"/>. Null when the body is worth reading.
+    /// </summary>
+    public static string? VerifyHead(IQueryCollection query, IHeaderDictionary headers, DateTimeOffset receivedAt, TenantOptions tenant)
+    {
+        if (!string.IsNullOrEmpty(tenant.WebhookSecret) && VerifySignatureHead(headers, receivedAt) is { } signatureProblem)
             return signatureProblem;
         if (!string.IsNullOrEmpty(tenant.UrlToken))
         {
-            var given = request.Query["token"].ToString();
+            var given = query["token"].ToString();
             if (given.Length == 0) return "missing ?token=";
             if (!FixedTimeEquals(given, tenant.UrlToken)) return "wrong token";
         }
@@ -41,18 +55,25 @@ public static class ChatwootSignature
         return "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), message));
     }
 
-    private static string? VerifySignature(WebhookRequest request, string secret)
+    private static string? VerifySignatureHead(IHeaderDictionary headers, DateTimeOffset receivedAt)
     {
-        var signature = Header(request.Headers, SignatureHeader);
-        var timestamp = Header(request.Headers, TimestampHeader);
+        var signature = Header(headers, SignatureHeader);
+        var timestamp = Header(headers, TimestampHeader);
         if (signature is null) return $"missing {SignatureHeader}";
         if (timestamp is null) return $"missing {TimestampHeader}";
+        if (!IsSignatureShaped(signature.AsSpan().Trim())) return $"unreadable {SignatureHeader}";
         if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)) return $"unreadable {TimestampHeader}";
-        var skew = request.ReceivedAt - DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(seconds, 0, 253402300799));
-        if (skew.Duration() > MaxSkew) return "stale timestamp";
-        var expected = Sign(secret, seconds, request.Body.Span);
-        return FixedTimeEquals(signature.Trim().ToLowerInvariant(), expected) ? null : "wrong signature";
+        var skew = receivedAt - DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(seconds, 0, 253402300799));
+        return skew.Duration() > MaxSkew ? "stale timestamp" : null;
     }
+
+    /// <summary>"sha256=" and 64 hex digits, as <see cref="Sign"/> writes it (any case).</summary>
+    private static bool IsSignatureShaped(ReadOnlySpan<char> signature) =>
+        signature.Length == 7 + 64
+        && signature[..7].Equals("sha256=", StringComparison.OrdinalIgnoreCase)
+        && !signature[7..].ContainsAnyExcept(HexDigits);
+
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
 
     private static string? Header(IHeaderDictionary headers, string name) =>
         headers.TryGetValue(name, out var value) && value.ToString() is { Length: > 0 } text ? text : null;

@@ -14,6 +14,14 @@ public sealed partial class ChatwootWebhookHandler(ChatwootInboxAccounts inboxAc
 {
     public PlatformKind Platform => PlatformKind.Chatwoot;
 
+    public WebhookVerdict? Screen(WebhookRequestHead request, TenantOptions tenant)
+    {
+        if (!HttpMethods.IsPost(request.Method)) return WebhookVerdict.Reject(StatusCodes.Status405MethodNotAllowed, "Chatwoot webhooks are POST");
+        return ChatwootSignature.VerifyHead(request.Query, request.Headers, request.ReceivedAt, tenant) is { } problem
+            ? WebhookVerdict.Reject(StatusCodes.Status401Unauthorized, problem)
+            : null;
+    }
+
     public async ValueTask<WebhookVerdict> HandleAsync(WebhookRequest request, TenantOptions tenant, CancellationToken cancellationToken)
     {
         if (!HttpMethods.IsPost(request.Method)) return WebhookVerdict.Reject(StatusCodes.Status405MethodNotAllowed, "Chatwoot webhooks are POST");

@@ -18,22 +18,37 @@ public sealed partial class EngageWebhookHandler(ILogger<EngageWebhookHandler> l
 
     public PlatformKind Platform => PlatformKind.Engage;
 
+    /// <summary>Both proofs are whole before the body: the handshake's query string, the events' plain secret header.</summary>
+    public WebhookVerdict? Screen(WebhookRequestHead request, TenantOptions tenant) =>
+        HttpMethods.IsPost(request.Method) ? SecretProblem(request.Headers, tenant)
+        : HttpMethods.IsGet(request.Method) ? HandshakeProblem(request.Query, request.Headers, tenant)
+        : MethodNotAllowed;
+
     public ValueTask<WebhookVerdict> HandleAsync(WebhookRequest request, TenantOptions tenant, CancellationToken cancellationToken)
     {
         var verdict = request.Method.ToUpperInvariant() switch
         {
             "GET" => Handshake(request, tenant),
             "POST" => Events(request, tenant),
-            _ => WebhookVerdict.Reject(StatusCodes.Status405MethodNotAllowed, "Engage webhooks are GET (handshake) or POST (events)."),
+            _ => MethodNotAllowed,
         };
         return ValueTask.FromResult(verdict);
     }
 
+    private static WebhookVerdict MethodNotAllowed => WebhookVerdict.Reject(StatusCodes.Status405MethodNotAllowed, "Engage webhooks are GET (handshake) or POST (events).");
+
     private WebhookVerdict Handshake(WebhookRequest request, TenantOptions tenant)
     {
-        var mode = request.Query["hub.mode"].ToString();
-        var token = request.Query["hub.verify_token"].ToString();
-        var challenge = request.Query["hub.challenge"].ToString();
+        if (HandshakeProblem(request.Query, request.Headers, tenant) is { } problem) return problem;
+        LogHandshakeAccepted(logger, tenant.Id);
+        return WebhookVerdict.Text(request.Query["hub.challenge"].ToString());
+    }
+
+    private WebhookVerdict? HandshakeProblem(IQueryCollection query, IHeaderDictionary headers, TenantOptions tenant)
+    {
+        var mode = query["hub.mode"].ToString();
+        var token = query["hub.verify_token"].ToString();
+        var challenge = query["hub.challenge"].ToString();
         if (mode != "subscribe" || string.IsNullOrEmpty(challenge) || string.IsNullOrEmpty(token))
         {
             LogHandshakeRefused(logger, tenant.Id, "missing parameter or hub.mode is not subscribe");
@@ -45,22 +60,24 @@ public sealed partial class EngageWebhookHandler(ILogger<EngageWebhookHandler> l
             return WebhookVerdict.Reject(StatusCodes.Status401Unauthorized, "hub.verify_token does not match.");
         }
         // Engage sends the secret on the validation request too; a wrong one is refused, a missing one tolerated.
-        if (request.Headers.TryGetValue(SecretHeader, out var secret) && !SameSecret(secret.ToString(), tenant.WebhookSecret))
+        if (headers.TryGetValue(SecretHeader, out var secret) && !SameSecret(secret.ToString(), tenant.WebhookSecret))
         {
             LogHandshakeRefused(logger, tenant.Id, "X-Dimelo-Secret mismatch");
             return WebhookVerdict.Reject(StatusCodes.Status401Unauthorized, "X-Dimelo-Secret does not match.");
         }
-        LogHandshakeAccepted(logger, tenant.Id);
-        return WebhookVerdict.Text(challenge);
+        return null;
+    }
+
+    private WebhookVerdict? SecretProblem(IHeaderDictionary headers, TenantOptions tenant)
+    {
+        if (headers.TryGetValue(SecretHeader, out var secret) && SameSecret(secret.ToString(), tenant.WebhookSecret)) return null;
+        LogSecretRefused(logger, tenant.Id, string.IsNullOrEmpty(tenant.WebhookSecret) ? "not configured for the tenant (set WebhookSecret)" : secret.Count == 0 ? "missing" : "wrong");
+        return WebhookVerdict.Reject(StatusCodes.Status401Unauthorized, "X-Dimelo-Secret is missing or wrong.");
     }
 
     private WebhookVerdict Events(WebhookRequest request, TenantOptions tenant)
     {
-        if (!request.Headers.TryGetValue(SecretHeader, out var secret) || !SameSecret(secret.ToString(), tenant.WebhookSecret))
-        {
-            LogSecretRefused(logger, tenant.Id, string.IsNullOrEmpty(tenant.WebhookSecret) ? "not configured for the tenant (set WebhookSecret)" : secret.Count == 0 ? "missing" : "wrong");
-            return WebhookVerdict.Reject(StatusCodes.Status401Unauthorized, "X-Dimelo-Secret is missing or wrong.");
-        }
+        if (SecretProblem(request.Headers, tenant) is { } refused) return refused;
         if (MalformedInput.Utf8Problem(request.Body.Span) is { } utf8)
         {
             LogMalformed(logger, tenant.Id, utf8);

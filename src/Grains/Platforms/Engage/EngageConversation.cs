@@ -307,7 +307,7 @@ public sealed partial class EngageConversation(
         var older = history.Records
             .Where(c => !seen.Contains(c.Id) && c.CreatedAt is { } at && at <= earliest && !string.IsNullOrWhiteSpace(c.Body) && c.ApprovalRequired != true)
             .OrderBy(c => c.CreatedAt)
-            .Select(c => new TranscriptEntry(RoleOf(c, scope.Tenant, botIdentities), PlainText.Cap(PlainText.Normalize(c.Body, c.BodyInputFormat == "html"), MaxReplyLength), c.CreatedAt!.Value, c.AuthorId, "engage.content:" + c.Id))
+            .Select(c => new TranscriptEntry(RoleOf(c, scope.Tenant, botIdentities), TranscriptText.Cap(PlainText.Normalize(c.Body, c.BodyInputFormat == "html"), scope.Tenant.Ai.MaxMessageChars), c.CreatedAt!.Value, c.AuthorId, "engage.content:" + c.Id))
             .ToList();
         if (older.Count == 0) return;
         var window = Math.Max(scope.Tenant.Ai.MaxContextMessages, ConversationPolicy.MinTranscriptWindow);
