@@ -39,14 +39,8 @@ public sealed class ClusterInactivityTests(ITestOutputHelper output)
         await using var world = await LifecycleWorld.CreateAsync(output, "idlekill");
         try
         {
-            var gateway = world.StartGateway($"--Conversations:Admin:Token={AdminToken}");
-            var a = await world.StartSiloAsync("silo-a", gatewayMounted: false, Lifecycle);
-            var b = await world.StartSiloAsync("silo-b", gatewayMounted: false, Lifecycle);
-            await Task.WhenAll(world.WaitReadyAsync(gateway, StartTimeout), world.WaitReadyAsync(a, StartTimeout), world.WaitReadyAsync(b, StartTimeout));
-            using var http = Client(gateway);
-
-            var reply = await AnsweredAsync(world, http, conversation: 1);
-            await WaitIdleAsync(http, conversation: 1);
+            var (a, b, http, reply) = await StartIdleConversationAsync(world, conversation: 1);
+            using var client = http;
             var holder = reply.Silo == "silo-a" ? a : b;
             holder.Kill();
             world.Print($"the answer came from {holder.Name} at {reply.At.TotalSeconds:F1} s; killed it (kill -9) {(world.Now - reply.At).TotalSeconds:F1} s later, before the follow-up due {FollowUpAfter.TotalSeconds:F0} s after the answer");
@@ -68,14 +62,8 @@ public sealed class ClusterInactivityTests(ITestOutputHelper output)
         await using var world = await LifecycleWorld.CreateAsync(output, "idlerestart");
         try
         {
-            var gateway = world.StartGateway($"--Conversations:Admin:Token={AdminToken}");
-            var a = await world.StartSiloAsync("silo-a", gatewayMounted: false, Lifecycle);
-            var b = await world.StartSiloAsync("silo-b", gatewayMounted: false, Lifecycle);
-            await Task.WhenAll(world.WaitReadyAsync(gateway, StartTimeout), world.WaitReadyAsync(a, StartTimeout), world.WaitReadyAsync(b, StartTimeout));
-            using var http = Client(gateway);
-
-            var reply = await AnsweredAsync(world, http, conversation: 2);
-            await WaitIdleAsync(http, conversation: 2);
+            var (a, b, http, reply) = await StartIdleConversationAsync(world, conversation: 2);
+            using var client = http;
             a.Kill();
             b.Kill();
             world.Print($"answered by {reply.Silo} at {reply.At.TotalSeconds:F1} s; every silo killed (kill -9) {(world.Now - reply.At).TotalSeconds:F1} s later");
@@ -102,6 +90,19 @@ public sealed class ClusterInactivityTests(ITestOutputHelper output)
             world.PrintOutputs();
             throw;
         }
+    }
+
+    /// <summary>A gateway and two silos, one conversation answered by the bot and idle (its answer's send written back).</summary>
+    private static async Task<(ServiceProcess A, ServiceProcess B, HttpClient Http, LifecycleReply Reply)> StartIdleConversationAsync(LifecycleWorld world, int conversation)
+    {
+        var gateway = world.StartGateway($"--Conversations:Admin:Token={AdminToken}");
+        var a = await world.StartSiloAsync("silo-a", gatewayMounted: false, Lifecycle);
+        var b = await world.StartSiloAsync("silo-b", gatewayMounted: false, Lifecycle);
+        await Task.WhenAll(world.WaitReadyAsync(gateway, StartTimeout), world.WaitReadyAsync(a, StartTimeout), world.WaitReadyAsync(b, StartTimeout));
+        var http = Client(gateway);
+        var reply = await AnsweredAsync(world, http, conversation);
+        await WaitIdleAsync(http, conversation);
+        return (a, b, http, reply);
     }
 
     private static HttpClient Client(ServiceProcess gateway)
