@@ -20,12 +20,15 @@ public static class ProcessHost
     /// A builder configured the way both executables start: appsettings.json from next to the binary
     /// (wherever the process is started from), and <paramref name="defaultUrl"/> unless an address is configured.
     /// </summary>
+    private static volatile bool s_started;
+
     public static WebApplicationBuilder CreateBuilder(string[] args, string defaultUrl)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         ListenAddresses.UseDefaultUnlessConfigured(builder, defaultUrl);
         // A failed start is said in one line by RunAsync; the host's own "failed to start" entry would add its stack trace.
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        // Only until the host has started: after that this category reports failing background services and stops.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => s_started || level >= LogLevel.Critical);
         BusyPorts.ThrowIfAnyBusy(BusyPorts.FromUrls(builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey)));
         return builder;
     }
@@ -47,7 +50,9 @@ public static class ProcessHost
         {
             try
             {
-                await app.RunAsync();
+                await app.StartAsync();
+                s_started = true;
+                await app.WaitForShutdownAsync();
                 return Stopped;
             }
             catch (Exception ex) when (ex is OptionsValidationException or StartupProblemException)
