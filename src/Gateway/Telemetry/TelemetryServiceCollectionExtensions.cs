@@ -1,3 +1,5 @@
+using Conversations.Gateway.Admin.Stats;
+using Conversations.Gateway.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
@@ -11,7 +13,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class TelemetryServiceCollectionExtensions
 {
     /// <summary>Meters every process exports: the project's own, Orleans', Npgsql's, Polly's (retries, breakers).</summary>
-    private static readonly string[] Meters = ["Conversations.Gateway", "Conversations.Grains", "Microsoft.Orleans", "Npgsql", "Polly"];
+    private static readonly string[] Meters = [WebhookMetrics.MeterName, ProjectMeterListener.GrainsMeter, "Microsoft.Orleans", "Npgsql", "Polly"];
 
     /// <summary>Activity sources traced (exported only over OTLP).</summary>
     private static readonly string[] Sources = ["Conversations.*", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Microsoft.Orleans.Storage"];

@@ -191,7 +191,7 @@ public sealed class ChatwootClientActionTests : IAsyncLifetime
         await typing.SetAsync(tenant, "7", "87", on: true, CancellationToken.None);
         await typing.SetAsync(tenant, "7", "87", on: false, CancellationToken.None);
         Assert.Equal(["on", "off"], _chatwoot.Requests.Select(r => r.Json().GetProperty("typing_status").GetString()));
-        Assert.False(typing.IsDisabled("acme"));
+        Assert.False(typing.IsDisabled("acme", "7"));
     }
 }
 

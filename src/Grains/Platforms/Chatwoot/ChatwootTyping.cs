@@ -21,9 +21,7 @@ public sealed partial class ChatwootTyping(ChatwootClient client, TimeProvider t
 
     private readonly ConcurrentDictionary<(string Tenant, string Account), bool> _unsupported = new();
 
-    /// <summary>Whether typing is off for any account of the tenant.</summary>
-    public bool IsDisabled(string tenant) => _unsupported.Keys.Any(k => k.Tenant == tenant);
-
+    /// <summary>Whether typing is off for this account of the tenant (its API refused the indicator).</summary>
     public bool IsDisabled(string tenant, string accountId) => _unsupported.ContainsKey((tenant, accountId));
 
     public async ValueTask SetAsync(TenantOptions tenant, string accountId, string conversationId, bool on, CancellationToken cancellationToken)

@@ -32,6 +32,10 @@ public sealed partial class EngageConversation(
     public PlatformKind Platform => PlatformKind.Engage;
 
     /// <summary>Engage replies are posted per customer content: a burst is answered once, in reply to its last content.</summary>
+    /// <summary>A failed read of Engage's reference data: the event goes on with what the payload says.</summary>
+    private static bool IsLookupFailure(Exception ex) =>
+        ex is EngageApiException or HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException;
+
     public PlatformPolicy PolicyFor(TenantOptions tenant) => new(BurstPolicy.Supersede, Assist: false);
 
     public async ValueTask<ConversationEvent?> PrepareAsync(ConversationScope scope, ConversationEvent e, CancellationToken cancellationToken)
@@ -67,7 +71,7 @@ public sealed partial class EngageConversation(
                 return e with { PlatformStatus = status, Data = WithPrivacy(e.Data, content) };
             }
         }
-        catch (Exception ex) when (ex is EngageApiException or HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+        catch (Exception ex) when (IsLookupFailure(ex))
         {
             // Reference data is an aid: the gateway already applied the payload's filters, so carry on without it.
             LogLookupFailed(scope.Key, ex.Message);
@@ -110,7 +114,7 @@ public sealed partial class EngageConversation(
                 if (data.GetValueOrDefault(EngageEventData.InterventionId) is { Length: > 0 } interventionId)
                     interventionOpen = (await api.GetInterventionAsync(interventionId, cancellationToken)).Closed != true;
             }
-            catch (Exception ex) when (ex is EngageApiException or HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+            catch (Exception ex) when (IsLookupFailure(ex))
             {
                 LogLookupFailed(scope.Key, ex.Message); // decide with what the payload said
             }
@@ -151,7 +155,7 @@ public sealed partial class EngageConversation(
         {
             owner = EngageStateKeys.OwnerNone; // gone, or not readable by the bot: nobody the bot must leave it to
         }
-        catch (Exception ex) when (ex is EngageApiException or HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+        catch (Exception ex) when (IsLookupFailure(ex))
         {
             LogLookupFailed(scope.Key, ex.Message);
             return;
