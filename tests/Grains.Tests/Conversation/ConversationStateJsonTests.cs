@@ -35,10 +35,10 @@ public sealed class ConversationStateJsonTests
     public void The_inactivity_countdown_round_trips_and_state_written_before_it_has_none()
     {
         var at = new DateTimeOffset(2026, 3, 10, 13, 0, 0, TimeSpan.Zero);
-        var state = new ConversationState { Inactivity = new InactivityCountdown { Since = at, FollowUpAt = at.AddMinutes(5), ResolveAt = at.AddMinutes(15) } };
+        var state = new ConversationState { Inactivity = new InactivityCountdown { Since = at, FollowUpAt = at.AddMinutes(5), FollowedUpAt = at.AddMinutes(6), ResolveAt = at.AddMinutes(15) } };
 
         var back = ConversationStateJson.Deserialize(ConversationStateJson.Serialize(state));
-        Assert.Equal((at, at.AddMinutes(5), (DateTimeOffset?)null, at.AddMinutes(15)),
+        Assert.Equal((at, at.AddMinutes(5), (DateTimeOffset?)at.AddMinutes(6), at.AddMinutes(15)),
             (back.Inactivity!.Since, back.Inactivity.FollowUpAt, back.Inactivity.FollowedUpAt, back.Inactivity.ResolveAt));
         Assert.Null(ConversationStateJson.Deserialize("{\"mode\":\"Bot\",\"botTurns\":2}"u8).Inactivity);
         Assert.DoesNotContain("inactivity", Encoding.UTF8.GetString(ConversationStateJson.Serialize(new ConversationState())));

@@ -15,12 +15,15 @@ public sealed class HandoffMetricsTests
     public async Task Each_handoff_is_counted_by_tenant_and_reason(string reason)
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new ConversationMetrics(services.GetRequiredService<IMeterFactory>());
+        var factory = services.GetRequiredService<IMeterFactory>();
+        var metrics = new ConversationMetrics(factory);
         var counted = new List<(long Value, string? Tenant, string? Reason)>();
         using var listener = new MeterListener
         {
-            InstrumentPublished = (instrument, l) => { if (instrument.Name == "conversations.handoffs") l.EnableMeasurementEvents(instrument); },
+            // Only this test's meter: other tests' grains count handoffs for tenant "acme" in the same process.
+            InstrumentPublished = (instrument, l) => { if (instrument.Name == "conversations.handoffs" && ReferenceEquals(instrument.Meter.Scope, factory)) l.EnableMeasurementEvents(instrument); },
         };
+        var freeText = false;
         listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
         {
             string? tenant = null, why = null;
@@ -28,6 +31,7 @@ public sealed class HandoffMetricsTests
             {
                 if (tag.Key == "tenant") tenant = tag.Value as string;
                 if (tag.Key == "reason") why = tag.Value as string;
+                if (tag.Value is string text && text.Contains("refund", StringComparison.Ordinal)) freeText = true;
             }
             lock (counted) counted.Add((value, tenant, why));
         });
@@ -45,5 +49,6 @@ public sealed class HandoffMetricsTests
 
         var handoff = Assert.Single(counted);
         Assert.Equal((1L, "acme", reason), handoff);
+        Assert.False(freeText, "the AI's free-text reason must not be a tag");
     }
 }
