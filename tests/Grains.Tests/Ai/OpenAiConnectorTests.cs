@@ -340,14 +340,58 @@ public sealed class OpenAiConnectorTests : IAsyncLifetime
         Assert.Equal("unkeyed", reply.Messages[0].Text);
     }
 
+    [Fact]
+    public async Task A_window_sent_again_on_the_next_turn_reads_the_same_and_takes_the_new_entries()
+    {
+        _server.On("POST", "/v1/chat/completions", _ => Completion(new { role = "assistant", content = "ok" }));
+        var (client, services) = AiTestKit.Client();
+        await using var _ = services;
+        var tenant = AiTestKit.Tenant(AiKind.OpenAi, _server.BaseAddress);
+        TranscriptEntry[] window =
+        [
+            new(TranscriptRole.Customer, "where is my order?", DateTimeOffset.UnixEpoch, "Maria"),
+            new(TranscriptRole.Bot, "It left yesterday.", DateTimeOffset.UnixEpoch.AddSeconds(1)),
+            new(TranscriptRole.Agent, "I checked it too.", DateTimeOffset.UnixEpoch.AddSeconds(2), "Sam"),
+        ];
+        var first = AiTestKit.Request(tenant) with { Transcript = window };
+        var next = first with { Transcript = [.. window, new(TranscriptRole.Customer, "thanks", DateTimeOffset.UnixEpoch.AddSeconds(3), "Maria")] };
+
+        await client.RespondAsync(first, CancellationToken.None);
+        await client.RespondAsync(first, CancellationToken.None);
+        await client.RespondAsync(next, CancellationToken.None);
+
+        var sent = _server.Requests.Select(r => r.Json().GetProperty("messages").EnumerateArray().Skip(1).Select(m => (m.GetProperty("role").GetString(), m.GetProperty("content").GetString())).ToArray()).ToArray();
+        (string?, string?)[] expected = [("user", "where is my order?"), ("assistant", "It left yesterday."), ("assistant", "(human agent Sam) I checked it too.")];
+        Assert.Equal(expected, sent[0]);
+        Assert.Equal(expected, sent[1]);
+        Assert.Equal([.. expected, ("user", "thanks")], sent[2]);
+    }
+
+    [Fact]
+    public async Task A_host_chat_client_gets_messages_of_its_own_on_every_call()
+    {
+        var plugged = new ScriptedChatClient(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")), rewrite: true);
+        var (client, services) = AiTestKit.Client(configure: s => s.AddSingleton<IChatClient>(plugged));
+        await using var _ = services;
+        var request = AiTestKit.Request(AiTestKit.Tenant(AiKind.OpenAi, endpoint: null), "hi");
+
+        await client.RespondAsync(request, CancellationToken.None);
+        await client.RespondAsync(request, CancellationToken.None);
+
+        Assert.Equal("hi", plugged.Calls[1].Messages[1].Text);
+    }
+
     /// <summary>A host's own chat client: answers what it was given, records what it was asked.</summary>
-    private sealed class ScriptedChatClient(ChatResponse? response = null, Exception? failure = null) : IChatClient
+    /// <param name="rewrite">Like a middleware that edits what it is given: replaces each message's contents after recording them.</param>
+    private sealed class ScriptedChatClient(ChatResponse? response = null, Exception? failure = null, bool rewrite = false) : IChatClient
     {
         public List<(List<ChatMessage> Messages, ChatOptions? Options)> Calls { get; } = [];
 
         public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
         {
-            lock (Calls) Calls.Add(([.. messages], options));
+            List<ChatMessage> given = [.. messages];
+            lock (Calls) Calls.Add(([.. given.Select(m => m.Clone())], options));
+            if (rewrite) foreach (var message in given) message.Contents = [new TextContent("rewritten")];
             return failure is null ? Task.FromResult(response!) : Task.FromException<ChatResponse>(failure);
         }
 

@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Conversations.Grains.Conversation;
@@ -54,6 +55,14 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
             "Hand the conversation to a human support agent when you cannot help, the customer asks for a person, or the request needs a human decision.",
             JsonSerializer.SerializeToElement(new JsonObject { ["type"] = "object", ["properties"] = properties }));
     }
+
+    /// <summary>
+    /// The OpenAI SDK's message for each transcript entry, made once per entry (instance) and dropped with it: every turn
+    /// sends the conversation's whole window again, and rebuilding it cost about a dozen message graphs per answer that
+    /// also lived through the AI's latency. Entries are immutable; a capped copy is another instance.
+    /// </summary>
+    private static readonly ConditionalWeakTable<TranscriptEntry, ChatMessage> s_wireMessages = new();
+    private static readonly ConditionalWeakTable<TranscriptEntry, ChatMessage>.CreateValueCallback s_toWire = entry => Message(Role(entry), Text(entry), plugged: false);
 
     private readonly ConcurrentDictionary<(string Tenant, string? Endpoint), Target> _targets = new();
     private HttpClient? _http;
@@ -139,13 +148,14 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
     {
         var messages = new List<ChatMessage>(request.Transcript.Count + 1) { Message(ChatRole.System, SystemPrompt(request, tools), plugged) };
         foreach (var entry in request.Transcript)
-        {
-            if (entry.Role == TranscriptRole.Customer) messages.Add(Message(ChatRole.User, entry.Text, plugged));
-            else if (entry.Role == TranscriptRole.Bot) messages.Add(Message(ChatRole.Assistant, entry.Text, plugged));
-            else messages.Add(Message(ChatRole.Assistant, $"(human agent {entry.Author}) {entry.Text}", plugged));
-        }
+            // A host's client may keep or change the messages it is given: it gets its own.
+            messages.Add(plugged ? Message(Role(entry), Text(entry), plugged: true) : s_wireMessages.GetValue(entry, s_toWire));
         return messages;
     }
+
+    private static ChatRole Role(TranscriptEntry entry) => entry.Role == TranscriptRole.Customer ? ChatRole.User : ChatRole.Assistant;
+
+    private static string Text(TranscriptEntry entry) => entry.Role is TranscriptRole.Customer or TranscriptRole.Bot ? entry.Text : $"(human agent {entry.Author}) {entry.Text}";
 
     /// <summary>
     /// A host's client gets the text as content; the OpenAI SDK's client gets the SDK's own message as the raw
