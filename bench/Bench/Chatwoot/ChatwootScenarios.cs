@@ -4,7 +4,9 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Conversations.Bench.Diagnostics;
 using Conversations.Gateway.Webhooks.Chatwoot;
+using Conversations.TestSupport.Processes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -30,7 +32,8 @@ public static class ChatwootScenarios
         var aiMs = Args.Int(args, "ai-ms", 2000);
         var minThreads = Args.Int(args, "min-threads", 0);
         if (minThreads > 0) ThreadPool.SetMinThreads(minThreads, minThreads);
-        await using var world = await BenchWorld.StartAsync(aiMs, typing: !args.Contains("no-typing"), extraSettings: SiloSettings(args));
+        var siloDll = Args.Text(args, "silo");
+        await using var world = await BenchWorld.StartAsync(aiMs, typing: !args.Contains("no-typing"), extraSettings: SiloSettings(args), siloDll: siloDll);
         if (args.Contains("open")) world.Status = "open";
 
         await world.WarmUpAsync(Args.Int(args, "warmup", 4000), aiMs);
@@ -41,6 +44,9 @@ public static class ChatwootScenarios
         var statuses = new ConcurrentDictionary<int, int>();
         var lag = 0.0;
         var tasks = new List<Task>(total);
+        using var spans = args.Contains("spans") ? new SpanCounter() : null;
+        spans?.Start();
+        var window = ProcessWindow.Start();
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < total; i++)
         {
@@ -60,11 +66,17 @@ public static class ChatwootScenarios
         }
         await Task.WhenAll(tasks);
         var sent = clock.Elapsed;
+        var spent = window.Stop();
+        spans?.Stop();
         Array.Sort(latencies);
         Console.WriteLine($"chatwoot-ack: {total:N0} signed webhooks at {rate}/s over {conversations:N0} conversations, AI answers in {aiMs} ms, {Environment.ProcessorCount} cores");
+        Console.WriteLine(siloDll is null ? "  silo, fakes and load generator in this process" : $"  silo in its own process ({siloDll}); fakes and load generator in this one");
         Console.WriteLine($"  sent in {sent.TotalSeconds:F2} s (max scheduling lag {lag:F1} ms); statuses: {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}x{s.Value}"))}");
         Console.WriteLine($"  ack latency ms: p50 {Pct(latencies, 50):F2}  p90 {Pct(latencies, 90):F2}  p99 {Pct(latencies, 99):F2}  p99.9 {Pct(latencies, 99.9):F2}  max {latencies[^1]:F2}");
         Console.WriteLine($"  AI requests so far: {world.AiCalls():N0}, Chatwoot replies so far: {world.Replies():N0}");
+        Console.WriteLine($"  {(siloDll is null ? "process" : "bench process (not the silo)")} while sending: {spent.Describe(total)}");
+        if (siloDll is null) Console.WriteLine($"  last collections: {ProcessWindow.DescribeLastCollections()}");
+        spans?.Print(total);
     }
 
     /// <summary>The slow fake AI alone, in its own process, for chatwoot-concurrent ai=http://127.0.0.1:PORT.</summary>
@@ -188,7 +200,8 @@ public static class ChatwootScenarios
 
     private sealed class BenchWorld : IAsyncDisposable
     {
-        private WebApplication _silo = null!;
+        private WebApplication? _silo;
+        private ServiceProcess? _siloProcess;
         private HttpClient _http = null!;
         private long _replies;
 
@@ -217,7 +230,9 @@ public static class ChatwootScenarios
         public long AiCalls() => Interlocked.Read(ref _aiCalls);
 
         /// <param name="typing">False: the fake Chatwoot refuses toggle_typing_status like versions before PR #13705 (the bot stops trying).</param>
-        public static async Task<BenchWorld> StartAsync(int aiMs, bool typing = true, Uri? externalAi = null, string[]? extraSettings = null)
+        /// <param name="siloDll">A Conversations.Silo.dll to run in a process of its own (this or another checkout's build, for
+        /// side-by-side runs): its GC and CPU are then the silo's alone, not shared with the fakes and the load generator.</param>
+        public static async Task<BenchWorld> StartAsync(int aiMs, bool typing = true, Uri? externalAi = null, string[]? extraSettings = null, string? siloDll = null)
         {
             var world = new BenchWorld();
             world._chatwoot = await LightFake.StartAsync(path =>
@@ -255,9 +270,22 @@ public static class ChatwootScenarios
                 "--Conversations:Ai:Resilience:BreakerMinimumThroughput=1000000",
                 "--Conversations:Platforms:Http:BreakerMinimumThroughput=1000000",
             ];
-            world._silo = await BenchSilo.StartAsync([.. settings, .. extraSettings ?? []]);
-            var address = world._silo.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            world._http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            string address;
+            if (siloDll is null)
+            {
+                world._silo = await BenchSilo.StartAsync([.. settings, .. extraSettings ?? []]);
+                address = world._silo.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            }
+            else
+            {
+                world._siloProcess = ServiceProcess.StartDll("silo", Path.GetFullPath(siloDll), silo: true,
+                    ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Conversations=Warning", "--Logging:LogLevel:Orleans.Runtime.Silo=Warning", .. settings, .. extraSettings ?? []]);
+                await world._siloProcess.WaitHealthyAsync(TimeSpan.FromSeconds(60));
+                address = world._siloProcess.Address.ToString();
+            }
+            // No span or traceparent for the load generator's own requests: Chatwoot sends none, and a traced silo in this
+            // process would otherwise pay for the client side of its own load.
+            world._http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionLifetime = TimeSpan.FromMinutes(5), ActivityHeadersPropagator = null })
             {
                 BaseAddress = new Uri(address),
                 Timeout = TimeSpan.FromSeconds(30),
@@ -344,8 +372,19 @@ public static class ChatwootScenarios
         public async ValueTask DisposeAsync()
         {
             _http.Dispose();
-            await _silo.StopAsync();
-            await _silo.DisposeAsync();
+            if (_silo is not null)
+            {
+                await _silo.StopAsync();
+                await _silo.DisposeAsync();
+            }
+            if (_siloProcess is not null)
+            {
+                var output = _siloProcess.Output.Split('\n');
+                if (output.Length > 3) Console.WriteLine($"  the silo wrote {output.Length} lines; the last ones:\n    {string.Join("\n    ", output.TakeLast(6))}");
+                await _siloProcess.TerminateAsync();
+                await _siloProcess.WaitForExitAsync(TimeSpan.FromSeconds(30));
+                _siloProcess.Dispose();
+            }
             await _chatwoot.DisposeAsync();
             if (_ai is not null) await _ai.DisposeAsync();
         }

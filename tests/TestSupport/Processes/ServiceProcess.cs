@@ -44,17 +44,21 @@ public sealed class ServiceProcess : IDisposable
     public static ServiceProcess StartSilo(params string[] args) => Start("silo", "Silo", args);
 
     /// <param name="project">"Silo" or "Gateway": runs src/{project}'s build output.</param>
-    public static ServiceProcess Start(string name, string project, IEnumerable<string> args)
+    public static ServiceProcess Start(string name, string project, IEnumerable<string> args) => StartDll(name, Dll(project), project == "Silo", args);
+
+    /// <summary>A silo or gateway build given by its path (the benchmarks compare another checkout's build).</summary>
+    /// <param name="silo">Gives it Orleans ports of its own unless <paramref name="args"/> chose them.</param>
+    public static ServiceProcess StartDll(string name, string dll, bool silo, IEnumerable<string> args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Dll(project));
+        start.ArgumentList.Add(dll);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add("http://127.0.0.1:0");
         // The "Now listening on:" line, whatever level the test sets for the rest.
         start.ArgumentList.Add("--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information");
         var given = args.ToList();
         // Each silo its own Orleans ports unless the test chose them.
-        if (project == "Silo" && !given.Any(a => a.StartsWith("--Orleans:Endpoints:SiloPort=", StringComparison.Ordinal)))
+        if (silo && !given.Any(a => a.StartsWith("--Orleans:Endpoints:SiloPort=", StringComparison.Ordinal)))
             given.AddRange(Network.OrleansTestPorts.SiloArgs());
         foreach (var arg in given) start.ArgumentList.Add(arg);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
