@@ -31,44 +31,16 @@ public sealed class TraceAcrossInboxTests
     {
         await using var chatwoot = await LoopbackServer.StartAsync();
         await using var ai = await LoopbackServer.StartAsync();
-        chatwoot.On("POST", "/api/v1/accounts/", _ => LoopbackResponse.Json("{\"id\":1}"));
-        FakeAi.EchoOpenAi(ai);
         var spans = new List<Activity>();
-        var silo = SiloApp.Build(
-        [
-            "--urls", "http://127.0.0.1:0", .. OrleansTestPorts.SiloArgs(),
-            "--Conversations:Telemetry:Tracing=true",
-            "--Conversations:Tenants:0:Id=acme",
-            "--Conversations:Tenants:0:Platform=Chatwoot",
-            $"--Conversations:Tenants:0:BaseUrl={chatwoot.BaseAddress.ToString().TrimEnd('/')}",
-            "--Conversations:Tenants:0:ApiToken=bot-token",
-            $"--Conversations:Tenants:0:WebhookSecret={Secret}",
-            "--Conversations:Tenants:0:BotIdentity=3",
-            "--Conversations:Tenants:0:Ai:Kind=OpenAi",
-            $"--Conversations:Tenants:0:Ai:Endpoint={ai.BaseAddress.ToString().TrimEnd('/')}",
-            "--Conversations:Tenants:0:Ai:Model=test-model",
-            "--Conversations:Tenants:0:Ai:ApiKey=sk-test",
-            "--Logging:LogLevel:Default=Warning",
-        ], builder => builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
+        var silo = TracedSilo(chatwoot, ai, spans);
         await silo.StartAsync();
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri(silo.Urls.Single()) };
             const string text = "where is my parcel 4711";
             // A trace of our own: other tests of this process make spans too, and the listener sees them all.
-            ActivityTraceId traceId;
-            using (var root = TestSource.StartActivity("test.webhook"))
-            {
-                Assert.NotNull(root);
-                traceId = root.TraceId;
-                await PostSignedAsync(http, ChatwootPayloads.Incoming(text));
-            }
-            var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (!chatwoot.Requests.Any(r => r.Method == "POST" && r.Path.EndsWith("/messages", StringComparison.Ordinal) && r.Body.Contains("echo: ", StringComparison.Ordinal)))
-            {
-                Assert.True(DateTime.UtcNow < deadline, "no reply reached the fake Chatwoot");
-                await Task.Delay(50);
-            }
+            var traceId = await PostInTraceAsync(http, text);
+            await ReplyAsync(chatwoot);
             silo.Services.GetRequiredService<TracerProvider>().ForceFlush();
 
             Activity[] all;
@@ -96,6 +68,80 @@ public sealed class TraceAcrossInboxTests
         {
             await silo.StopAsync();
             await silo.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task The_standard_sampler_variables_choose_which_traces_are_kept()
+    {
+        await using var chatwoot = await LoopbackServer.StartAsync();
+        await using var ai = await LoopbackServer.StartAsync();
+        var spans = new List<Activity>();
+        var silo = TracedSilo(chatwoot, ai, spans, "--OTEL_TRACES_SAMPLER=traceidratio", "--OTEL_TRACES_SAMPLER_ARG=0");
+        // The silo samples nothing, so the test's root span needs a listener of its own to exist.
+        using var rootListener = new ActivityListener
+        {
+            ShouldListenTo = source => ReferenceEquals(source, TestSource),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(rootListener);
+        await silo.StartAsync();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(silo.Urls.Single()) };
+            var traceId = await PostInTraceAsync(http, "where is my parcel");
+            await ReplyAsync(chatwoot);
+            silo.Services.GetRequiredService<TracerProvider>().ForceFlush();
+
+            // The reply went out, and nothing of the silo's own was kept for its trace.
+            lock (spans) Assert.DoesNotContain(spans, s => s.TraceId == traceId && !ReferenceEquals(s.Source, TestSource));
+        }
+        finally
+        {
+            await silo.StopAsync();
+            await silo.DisposeAsync();
+        }
+    }
+
+    private static Microsoft.AspNetCore.Builder.WebApplication TracedSilo(LoopbackServer chatwoot, LoopbackServer ai, List<Activity> spans, params string[] extra)
+    {
+        chatwoot.On("POST", "/api/v1/accounts/", _ => LoopbackResponse.Json("{\"id\":1}"));
+        FakeAi.EchoOpenAi(ai);
+        return SiloApp.Build(
+        [
+            "--urls", "http://127.0.0.1:0", .. OrleansTestPorts.SiloArgs(),
+            "--Conversations:Telemetry:Tracing=true",
+            "--Conversations:Tenants:0:Id=acme",
+            "--Conversations:Tenants:0:Platform=Chatwoot",
+            $"--Conversations:Tenants:0:BaseUrl={chatwoot.BaseAddress.ToString().TrimEnd('/')}",
+            "--Conversations:Tenants:0:ApiToken=bot-token",
+            $"--Conversations:Tenants:0:WebhookSecret={Secret}",
+            "--Conversations:Tenants:0:BotIdentity=3",
+            "--Conversations:Tenants:0:Ai:Kind=OpenAi",
+            $"--Conversations:Tenants:0:Ai:Endpoint={ai.BaseAddress.ToString().TrimEnd('/')}",
+            "--Conversations:Tenants:0:Ai:Model=test-model",
+            "--Conversations:Tenants:0:Ai:ApiKey=sk-test",
+            "--Logging:LogLevel:Default=Warning",
+            .. extra,
+        ], builder => builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
+    }
+
+    /// <summary>The webhook sent inside a root span of the test's own, whose trace id it returns.</summary>
+    private static async Task<ActivityTraceId> PostInTraceAsync(HttpClient http, string text)
+    {
+        using var root = TestSource.StartActivity("test.webhook");
+        Assert.NotNull(root);
+        await PostSignedAsync(http, ChatwootPayloads.Incoming(text));
+        return root.TraceId;
+    }
+
+    private static async Task ReplyAsync(LoopbackServer chatwoot)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!chatwoot.Requests.Any(r => r.Method == "POST" && r.Path.EndsWith("/messages", StringComparison.Ordinal) && r.Body.Contains("echo: ", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no reply reached the fake Chatwoot");
+            await Task.Delay(50);
         }
     }
 
