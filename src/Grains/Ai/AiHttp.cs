@@ -16,26 +16,33 @@ public static class AiHttp
     public static async ValueTask EnsureSuccessAsync(HttpResponseMessage response, TimeProvider time, string engine, CancellationToken cancellationToken)
     {
         if (response.IsSuccessStatusCode) return;
-        var code = (int)response.StatusCode;
         var body = await ReadSafeAsync(response, cancellationToken);
-        var message = $"{engine} answered HTTP {code}";
         var shouldRetry = response.Headers.TryGetValues("x-should-retry", out var hint) ? hint.FirstOrDefault() : null;
-        if (string.Equals(shouldRetry, "false", StringComparison.OrdinalIgnoreCase)) throw new AiRejectedException(message);
-        if (response.StatusCode == HttpStatusCode.TooManyRequests && body.Contains("insufficient_quota", StringComparison.Ordinal))
-            throw new AiRejectedException($"{message} (insufficient quota)");
-        if (HttpSendOutcomes.IsTransient(response.StatusCode) || string.Equals(shouldRetry, "true", StringComparison.OrdinalIgnoreCase))
-            throw new AiTransientException(message, RetryAfter(response, time));
-        throw new AiRejectedException(message);
+        var retryAfterMs = response.Headers.TryGetValues("retry-after-ms", out var ms) ? ms.FirstOrDefault() : null;
+        throw Failure(engine, (int)response.StatusCode, shouldRetry, body, RetryAfter(retryAfterMs, response.Headers.RetryAfter, time));
+    }
+
+    /// <summary>
+    /// A failed answer as the exception the AI pipeline handles, for every HTTP engine and the OpenAI SDK alike:
+    /// x-should-retry decides when the server gives it, a 429 for an exhausted quota is rejected, 408/429/5xx are
+    /// transient (waiting <paramref name="retryAfter"/>), every other status is rejected.
+    /// </summary>
+    public static Exception Failure(string engine, int code, string? shouldRetry, string body, TimeSpan? retryAfter)
+    {
+        var message = $"{engine} answered HTTP {code}";
+        if (string.Equals(shouldRetry, "false", StringComparison.OrdinalIgnoreCase)) return new AiRejectedException(message);
+        if (code == (int)HttpStatusCode.TooManyRequests && body.Contains("insufficient_quota", StringComparison.Ordinal))
+            return new AiRejectedException($"{message} (insufficient quota)");
+        if (HttpSendOutcomes.IsTransient((HttpStatusCode)code) || string.Equals(shouldRetry, "true", StringComparison.OrdinalIgnoreCase))
+            return new AiTransientException(message, retryAfter);
+        return new AiRejectedException(message);
     }
 
     /// <summary>retry-after-ms, then Retry-After (seconds or HTTP date).</summary>
-    public static TimeSpan? RetryAfter(HttpResponseMessage response, TimeProvider time)
-    {
-        if (response.Headers.TryGetValues("retry-after-ms", out var ms)
-            && double.TryParse(ms.FirstOrDefault(), NumberStyles.Float, CultureInfo.InvariantCulture, out var millis) && millis >= 0)
-            return TimeSpan.FromMilliseconds(millis);
-        return HttpSendOutcomes.RetryAfter(response, time);
-    }
+    public static TimeSpan? RetryAfter(string? retryAfterMs, RetryConditionHeaderValue? retryAfter, TimeProvider time) =>
+        double.TryParse(retryAfterMs, NumberStyles.Float, CultureInfo.InvariantCulture, out var millis) && millis >= 0
+            ? TimeSpan.FromMilliseconds(millis)
+            : HttpSendOutcomes.RetryAfter(retryAfter, time);
 
     public static void Authorize(HttpRequestMessage request, AiOptions ai)
     {

@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Net;
 
 namespace Conversations.Grains.Conversation;
@@ -23,9 +24,11 @@ public static class HttpSendOutcomes
         status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
 
     /// <summary>The server's Retry-After as a delay (seconds or an HTTP date), or null.</summary>
-    public static TimeSpan? RetryAfter(HttpResponseMessage response, TimeProvider time)
+    public static TimeSpan? RetryAfter(HttpResponseMessage response, TimeProvider time) => RetryAfter(response.Headers.RetryAfter, time);
+
+    /// <summary>A parsed Retry-After as a delay (seconds or an HTTP date), or null.</summary>
+    public static TimeSpan? RetryAfter(RetryConditionHeaderValue? header, TimeProvider time)
     {
-        var header = response.Headers.RetryAfter;
         if (header?.Delta is { } delta) return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
         if (header?.Date is { } date)
         {
