@@ -15,7 +15,7 @@ namespace Conversations.Gateway.Admin;
 /// </summary>
 public sealed class AdminTokenFilter(IOptions<AdminOptions> options, GatewayLog log) : IEndpointFilter
 {
-    private readonly byte[]? _expected = string.IsNullOrEmpty(options.Value.Token) ? null : Digest(options.Value.Token);
+    private readonly byte[]? _expected = string.IsNullOrEmpty(options.Value.Token) ? null : Secrets.Digest(options.Value.Token);
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -25,7 +25,7 @@ public sealed class AdminTokenFilter(IOptions<AdminOptions> options, GatewayLog 
 
         var header = http.Request.Headers.Authorization.ToString();
         var presented = BearerToken(header) ?? BasicPassword(header);
-        if (presented is null || !CryptographicOperations.FixedTimeEquals(Digest(presented), _expected))
+        if (presented is null || !CryptographicOperations.FixedTimeEquals(Secrets.Digest(presented), _expected))
         {
             log.AdminRefused(http.Request.Path, presented is null ? "no token" : "wrong token");
             // A browser shows its login prompt for Basic; API clients send the Bearer token.
@@ -67,5 +67,4 @@ public sealed class AdminTokenFilter(IOptions<AdminOptions> options, GatewayLog 
         }
     }
 
-    private static byte[] Digest(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 }

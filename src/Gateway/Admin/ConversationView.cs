@@ -23,7 +23,7 @@ public sealed record ConversationView(
     JsonElement? State,
     IReadOnlyList<OutboxEntryView> Outbox,
     HandoffRouteView? HandoffRoute,
-    IReadOnlyList<CountdownEntryView> Countdowns)
+    IReadOnlyList<CountdownView> Countdowns)
 {
     public static ConversationView From(ConversationKey key, ConversationSnapshot snapshot, int pendingEvents, IReadOnlyList<OutboxMessage> parked)
     {
@@ -33,7 +33,7 @@ public sealed record ConversationView(
             .. snapshot.Pending.Select(OutboxEntryView.From),
             .. parked.Select(OutboxEntryView.From),
         ];
-        IReadOnlyList<CountdownEntryView> countdowns = [.. (snapshot.Countdowns ?? []).OrderBy(c => c.DueAt).Select(c => new CountdownEntryView(c.Kind, c.DueAt))];
+        IReadOnlyList<CountdownView> countdowns = [.. (snapshot.Countdowns ?? []).OrderBy(c => c.DueAt)];
         return new ConversationView(key.Tenant, key.ConversationId, snapshot.Version, snapshot.Cursor, pendingEvents, encoding, state, outbox, snapshot.HandoffRoute, countdowns);
     }
 
@@ -61,9 +61,6 @@ public sealed record OutboxEntryView(long Id, string Kind, string Status, int At
     public static OutboxEntryView From(OutboxMessage message) =>
         new(message.Id, message.Kind, message.Status.ToString().ToLowerInvariant(), message.Attempts, message.NextAttemptAt, message.LastError);
 }
-
-/// <summary>A countdown: what (<c>inactivity.follow_up</c>, <c>inactivity.resolve</c>) and when it falls due.</summary>
-public sealed record CountdownEntryView(string Kind, DateTimeOffset DueAt);
 
 /// <summary>A parked action: given up on after its attempts, waiting for an operator.</summary>
 public sealed record ParkedActionView(string Tenant, string ConversationId, long Id, string Kind, int Attempts, string? LastError)

@@ -49,9 +49,6 @@ public sealed partial class GatewayLog(ILoggerFactory loggerFactory)
     [LoggerMessage(14, LogLevel.Information, "Console charts: the inbox lag can be read again")]
     public partial void InboxLagAvailable();
 
-    [LoggerMessage(20, LogLevel.Information, "Webhook {Platform}/{Tenant} refused with {StatusCode} before its body was read: {Reason}")]
-    public partial void WebhookRefusedBeforeBody(string platform, string tenant, int statusCode, string reason);
-
     [LoggerMessage(21, LogLevel.Warning, "Webhook {Platform}/{Tenant} not received and authenticated within the {Deadline} deadline ({Phase}); answered {StatusCode}, nothing stored")]
     public partial void WebhookTimedOut(string platform, string tenant, TimeSpan deadline, string phase, int statusCode);
 

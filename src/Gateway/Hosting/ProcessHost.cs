@@ -16,12 +16,13 @@ public static class ProcessHost
     public const int Failed = 1;
     public const int InvalidConfiguration = 2;
 
+    /// <summary>Set once this process's host (started by <see cref="RunAsync"/>) is up: the start-up log filter then lets everything through.</summary>
+    private static volatile bool s_started;
+
     /// <summary>
     /// A builder configured the way both executables start: appsettings.json from next to the binary
     /// (wherever the process is started from), and <paramref name="defaultUrl"/> unless an address is configured.
     /// </summary>
-    private static volatile bool s_started;
-
     public static WebApplicationBuilder CreateBuilder(string[] args, string defaultUrl)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });

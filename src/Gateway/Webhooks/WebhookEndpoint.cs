@@ -77,13 +77,7 @@ internal sealed class WebhookEndpoint(
 
         var receivedAt = time.GetUtcNow();
         if (handler.Screen(new WebhookRequestHead(context.Request.Method, context.Request.Query, context.Request.Headers, receivedAt), tenant) is { } refusal)
-        {
-            var reason = refusal.Error ?? "refused";
-            log.WebhookRefusedBeforeBody(platformTag, tenant.Id, refusal.StatusCode, reason);
-            // The body is unread and will stay so: close rather than let the server wait for it to keep the connection.
-            context.Response.Headers.Connection = "close";
-            return await AnswerErrorAsync(context, refusal.StatusCode, reason, WebhookOutcome.Rejected);
-        }
+            return await RefuseAsync(context, refusal.StatusCode, refusal.Error ?? "refused", platformTag, tenant.Id, WebhookOutcome.Rejected);
 
         var limit = options.Value.MaxBodyBytes;
         var bodyRead = false;

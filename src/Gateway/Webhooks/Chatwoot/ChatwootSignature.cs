@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Conversations.Gateway.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace Conversations.Gateway.Webhooks.Chatwoot;
@@ -25,7 +26,7 @@ public static class ChatwootSignature
         var signature = Header(request.Headers, SignatureHeader)!;
         var seconds = long.Parse(Header(request.Headers, TimestampHeader)!, NumberStyles.None, CultureInfo.InvariantCulture);
         var expected = Sign(tenant.WebhookSecret, seconds, request.Body.Span);
-        return FixedTimeEquals(signature.Trim().ToLowerInvariant(), expected) ? null : "wrong signature";
+        return Secrets.Same(signature.Trim().ToLowerInvariant(), expected) ? null : "wrong signature";
     }
 
     /// <summary>
@@ -40,7 +41,7 @@ public static class ChatwootSignature
         {
             var given = query["token"].ToString();
             if (given.Length == 0) return "missing ?token=";
-            if (!FixedTimeEquals(given, tenant.UrlToken)) return "wrong token";
+            if (!Secrets.Same(given, tenant.UrlToken)) return "wrong token";
         }
         if (string.IsNullOrEmpty(tenant.WebhookSecret) && string.IsNullOrEmpty(tenant.UrlToken)) return "tenant has no webhook proof configured";
         return null;
@@ -77,8 +78,4 @@ public static class ChatwootSignature
 
     private static string? Header(IHeaderDictionary headers, string name) =>
         headers.TryGetValue(name, out var value) && value.ToString() is { Length: > 0 } text ? text : null;
-
-    /// <summary>Through fixed-length digests: FixedTimeEquals returns at once on a length mismatch, which would tell the token's length.</summary>
-    private static bool FixedTimeEquals(string a, string b) =>
-        CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(a)), SHA256.HashData(Encoding.UTF8.GetBytes(b)));
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Conversations.Gateway.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -54,13 +55,13 @@ public sealed partial class EngageWebhookHandler(ILogger<EngageWebhookHandler> l
             LogHandshakeRefused(logger, tenant.Id, "missing parameter or hub.mode is not subscribe");
             return WebhookVerdict.Reject(StatusCodes.Status400BadRequest, "Expected hub.mode=subscribe with hub.verify_token and hub.challenge.");
         }
-        if (!SameSecret(token, tenant.VerifyToken))
+        if (!Secrets.Same(token, tenant.VerifyToken))
         {
             LogHandshakeRefused(logger, tenant.Id, "verify token mismatch");
             return WebhookVerdict.Reject(StatusCodes.Status401Unauthorized, "hub.verify_token does not match.");
         }
         // Engage sends the secret on the validation request too; a wrong one is refused, a missing one tolerated.
-        if (headers.TryGetValue(SecretHeader, out var secret) && !SameSecret(secret.ToString(), tenant.WebhookSecret))
+        if (headers.TryGetValue(SecretHeader, out var secret) && !Secrets.Same(secret.ToString(), tenant.WebhookSecret))
         {
             LogHandshakeRefused(logger, tenant.Id, "X-Dimelo-Secret mismatch");
             return WebhookVerdict.Reject(StatusCodes.Status401Unauthorized, "X-Dimelo-Secret does not match.");
@@ -70,7 +71,7 @@ public sealed partial class EngageWebhookHandler(ILogger<EngageWebhookHandler> l
 
     private WebhookVerdict? SecretProblem(IHeaderDictionary headers, TenantOptions tenant)
     {
-        if (headers.TryGetValue(SecretHeader, out var secret) && SameSecret(secret.ToString(), tenant.WebhookSecret)) return null;
+        if (headers.TryGetValue(SecretHeader, out var secret) && Secrets.Same(secret.ToString(), tenant.WebhookSecret)) return null;
         LogSecretRefused(logger, tenant.Id, string.IsNullOrEmpty(tenant.WebhookSecret) ? "not configured for the tenant (set WebhookSecret)" : secret.Count == 0 ? "missing" : "wrong");
         return WebhookVerdict.Reject(StatusCodes.Status401Unauthorized, "X-Dimelo-Secret is missing or wrong.");
     }
@@ -123,15 +124,6 @@ public sealed partial class EngageWebhookHandler(ILogger<EngageWebhookHandler> l
         }
         LogBatch(logger, tenant.Id, envelope.Id ?? "?", envelope.Events.Count, deliveries.Count);
         return deliveries.Count == 0 ? WebhookVerdict.Ignored : WebhookVerdict.Accept(deliveries);
-    }
-
-    /// <summary>Constant-time comparison of a presented secret with the configured one; false when none is configured.</summary>
-    internal static bool SameSecret(string presented, string? expected)
-    {
-        if (string.IsNullOrEmpty(expected)) return false;
-        var a = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
-        var b = SHA256.HashData(Encoding.UTF8.GetBytes(expected));
-        return CryptographicOperations.FixedTimeEquals(a, b);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Engage handshake refused for tenant {Tenant}: {Reason}")]
