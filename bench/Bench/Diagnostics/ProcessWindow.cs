@@ -37,6 +37,6 @@ public readonly record struct ProcessWindow(TimeSpan Cpu, long Allocated, int Ge
     }
 
     private static ProcessWindow Sample() => new(
-        Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalAllocatedBytes(precise: false),
-        GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), TimeSpan.FromTicks(Stopwatch.GetTimestamp() * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
+        Environment.CpuUsage.TotalTime, GC.GetTotalAllocatedBytes(precise: false),
+        GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), Stopwatch.GetElapsedTime(0));
 }
