@@ -45,7 +45,16 @@ public static partial class PlainText
     public static string Normalize(string? body, bool isHtml = false) =>
         body is null ? "" : isHtml || LooksLikeHtml(body) ? FromHtml(body) : body.Trim();
 
-    /// <summary>Caps a text at <paramref name="max"/> characters (on a char boundary, with an ellipsis).</summary>
-    public static string Cap(string text, int max) =>
-        text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 1), "…");
+    /// <summary>
+    /// <paramref name="text"/> itself when it fits in <paramref name="max"/> characters, else its start and
+    /// <paramref name="marker"/>, <paramref name="max"/> characters in all, never ending in half of a surrogate pair
+    /// (the rest would not be valid UTF-16, nor encode to UTF-8).
+    /// </summary>
+    public static string Cap(string text, int max, string marker = "…")
+    {
+        if (text.Length <= max) return text;
+        var keep = Math.Max(0, max - marker.Length);
+        if (keep > 0 && char.IsHighSurrogate(text[keep - 1])) keep--;
+        return string.Concat(text.AsSpan(0, keep), marker);
+    }
 }
