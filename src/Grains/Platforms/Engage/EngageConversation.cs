@@ -32,11 +32,11 @@ public sealed partial class EngageConversation(
     public PlatformKind Platform => PlatformKind.Engage;
 
     /// <summary>Engage replies are posted per customer content: a burst is answered once, in reply to its last content.</summary>
+    public PlatformPolicy PolicyFor(TenantOptions tenant) => new(BurstPolicy.Supersede, Assist: false);
+
     /// <summary>A failed read of Engage's reference data: the event goes on with what the payload says.</summary>
     private static bool IsLookupFailure(Exception ex) =>
         ex is EngageApiException or HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException;
-
-    public PlatformPolicy PolicyFor(TenantOptions tenant) => new(BurstPolicy.Supersede, Assist: false);
 
     public async ValueTask<ConversationEvent?> PrepareAsync(ConversationScope scope, ConversationEvent e, CancellationToken cancellationToken)
     {
