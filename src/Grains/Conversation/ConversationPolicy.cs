@@ -306,13 +306,15 @@ public sealed partial class ConversationPolicy(
     }
 
     /// <summary>
-    /// BusinessHours:OutsideAction=KeepWithBot: the customer is told when people are back and the bot goes on. A turn
-    /// limit starts counting again, else every later message would hit it.
+    /// BusinessHours:OutsideAction=KeepWithBot: the customer is told when people are back and the bot goes on, its
+    /// inactivity countdown started as after an answer. A turn limit starts counting again, else every later message would hit it.
     /// </summary>
     private void KeepWithBot(string reason, string cause, OutsideHours outside, IPlatformConversation platform, ConversationScope scope, List<NewOutboxMessage> actions)
     {
         SayAsBot(outside.Message, platform, scope, actions);
         state.AwaitingReply = false;
+        // The bot had the last word, as after an answer: the inactivity countdown starts.
+        if (!string.IsNullOrWhiteSpace(outside.Message)) state.Inactivity = Inactivity.Arm(scope.Tenant.Lifecycle, time.GetUtcNow());
         if (cause == HandoffCause.MaxBotTurns) state.BotTurns = 0;
         LogKeptOutsideHours(key, reason, outside.NextOpeningText);
     }

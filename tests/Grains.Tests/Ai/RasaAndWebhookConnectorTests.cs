@@ -44,7 +44,7 @@ public sealed class RasaAndWebhookConnectorTests : IAsyncLifetime
     public async Task Webhook_contract_request_and_response()
     {
         _server.On("POST", "/bot", _ => LoopbackResponse.Json("""
-            {"messages":[{"text":"Choose","buttons":[{"title":"A","value":"a"}]},{"text":""}],"handoff":true,"handoffReason":"vip"}
+            {"messages":[{"text":"Choose","buttons":[{"title":"A","value":"a"}]},{"text":""}],"handoff":true,"handoffReason":"vip","handoffTopic":" billing "}
             """));
         var (client, services) = AiTestKit.Client();
         await using var _ = services;
@@ -54,6 +54,7 @@ public sealed class RasaAndWebhookConnectorTests : IAsyncLifetime
         Assert.Equal("a", reply.Messages[0].ButtonList[0].Value);
         Assert.True(reply.Handoff);
         Assert.Equal("vip", reply.HandoffReason);
+        Assert.Equal("billing", reply.HandoffTopic);
         var request = Assert.Single(_server.Requests);
         Assert.Equal("Bearer k", request.Header("Authorization"));
         var body = request.Json();

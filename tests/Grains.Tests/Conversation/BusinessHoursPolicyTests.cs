@@ -87,6 +87,24 @@ public sealed class BusinessHoursPolicyTests
     }
 
     [Fact]
+    public async Task KeepWithBot_starts_the_inactivity_countdown_like_an_answer()
+    {
+        var h = Harness(OutsideHoursAction.KeepWithBot, FridayEvening, t =>
+        {
+            t.Lifecycle.FollowUpAfter = TimeSpan.FromMinutes(5);
+            t.Lifecycle.FollowUpMessage = "Are you still there?";
+            t.Lifecycle.ResolveAfter = TimeSpan.FromMinutes(10);
+        });
+        var kept = await h.TurnAsync(h.Customer("I want a human"));
+
+        Assert.Equal(["test.reply"], kept.Kinds());
+        Assert.Equal(ConversationMode.Bot, h.State.Mode);
+        Assert.Equal(
+            [(Inactivity.FollowUpKind, FridayEvening.AddMinutes(5)), (Inactivity.ResolveKind, FridayEvening.AddMinutes(10))],
+            (kept.Countdowns ?? []).Select(c => (c.Kind, c.DueAt)));
+    }
+
+    [Fact]
     public async Task KeepWithBot_at_the_turn_limit_starts_counting_again()
     {
         var h = Harness(OutsideHoursAction.KeepWithBot, FridayEvening, t => t.Handoff.MaxBotTurns = 1);

@@ -42,7 +42,7 @@ public sealed class WebhookConnector(IHttpClientFactory httpClients, TimeProvide
                 [.. (m.Cards ?? []).Where(c => !string.IsNullOrEmpty(c.Title)).Select(c => new AiCard(c.Title!, c.Description, c.MediaUrl,
                     [.. (c.Actions ?? []).Where(a => !string.IsNullOrEmpty(a.Text)).Select(a => new AiCardAction(a.Text!, a.Type ?? "link", a.Payload, a.Uri))]))]))
             .ToList();
-        return new AiReply(messages, reply.Handoff, reply.HandoffReason);
+        return new AiReply(messages, reply.Handoff, reply.HandoffReason, string.IsNullOrWhiteSpace(reply.HandoffTopic) ? null : reply.HandoffTopic.Trim());
     }
 }
 
@@ -51,7 +51,7 @@ public sealed record WebhookBotConversation(string Tenant, string Id, string Pla
 public sealed record WebhookBotTranscriptEntry(string Role, string Text, DateTimeOffset At, string? Author);
 public sealed record WebhookBotEvent(string Type, string Text);
 
-public sealed record WebhookBotResponse(List<WebhookBotMessage>? Messages, bool Handoff = false, string? HandoffReason = null);
+public sealed record WebhookBotResponse(List<WebhookBotMessage>? Messages, bool Handoff = false, string? HandoffReason = null, string? HandoffTopic = null);
 public sealed record WebhookBotMessage(string? Text, List<WebhookBotButton>? Buttons = null, List<WebhookBotCard>? Cards = null);
 public sealed record WebhookBotButton(string? Title, string? Value);
 public sealed record WebhookBotCard(string? Title, string? Description = null, string? MediaUrl = null, List<WebhookBotCardAction>? Actions = null);
