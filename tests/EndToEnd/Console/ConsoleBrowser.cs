@@ -38,10 +38,7 @@ public static class ConsoleBrowser
     /// </summary>
     public static string ArtifactsDirectory()
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Conversations.sln"))) directory = directory.Parent;
-        var root = directory?.FullName ?? AppContext.BaseDirectory;
-        var artifacts = Path.Combine(root, ".test-results", "console");
+        var artifacts = Path.Combine(Conversations.TestSupport.Processes.CommandRun.RepositoryRoot(), ".test-results", "console");
         Directory.CreateDirectory(artifacts);
         return artifacts;
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Conversations.Gateway.Webhooks.Chatwoot;
 
 namespace Conversations.Gateway.Tests.Chatwoot;
 
@@ -44,6 +45,7 @@ public sealed class ChatwootIdValidationTests
         json["inbox"] = new JsonObject { ["id"] = id };
         json["conversation"]!["inbox_id"] = id;
         await AssertIgnored(h, json);
+        Assert.Null(await h.Store.GetValueAsync(h.Tenant.Id, ChatwootInboxAccounts.StoreName(id), CancellationToken.None));
     }
 
     [Fact]

@@ -1,10 +1,6 @@
-using System.Text;
 using System.Text.Json.Nodes;
-using Conversations.Gateway.Webhooks;
 using Conversations.Gateway.Webhooks.Engage;
 using Conversations.TestSupport.Engage;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Conversations.Gateway.Tests.Engage;
 
@@ -19,31 +15,21 @@ public sealed class EngageIdValidationTests
     [Theory]
     [MemberData(nameof(BadIds))]
     public async Task A_bad_thread_id_is_ignored(string id) =>
-        Assert.Empty(await DeliveriesAsync(EngagePayloads.CustomerMessage(id, "hi")));
+        Assert.Empty(await EngageWebhookTestKit.StoredAsync(EngagePayloads.CustomerMessage(id, "hi")));
 
     [Theory]
     [MemberData(nameof(BadIds))]
     public async Task A_bad_content_author_or_category_id_is_ignored(string id)
     {
-        Assert.Empty(await DeliveriesAsync(EngagePayloads.CustomerMessage(EngageWebhookTestKit.ThreadId, "hi", contentId: id)));
-        Assert.Empty(await DeliveriesAsync(EngagePayloads.CustomerMessage(EngageWebhookTestKit.ThreadId, "hi", authorId: id)));
-        Assert.Empty(await DeliveriesAsync(EngagePayloads.CustomerMessage(EngageWebhookTestKit.ThreadId, "hi", interventionId: id)));
-        Assert.Empty(await DeliveriesAsync(EngagePayloads.CustomerMessage(EngageWebhookTestKit.ThreadId, "hi", categories: [EngagePayloads.BotCategory, id])));
+        Assert.Empty(await EngageWebhookTestKit.StoredAsync(EngagePayloads.CustomerMessage(EngageWebhookTestKit.ThreadId, "hi", contentId: id)));
+        Assert.Empty(await EngageWebhookTestKit.StoredAsync(EngagePayloads.CustomerMessage(EngageWebhookTestKit.ThreadId, "hi", authorId: id)));
+        Assert.Empty(await EngageWebhookTestKit.StoredAsync(EngagePayloads.CustomerMessage(EngageWebhookTestKit.ThreadId, "hi", interventionId: id)));
+        Assert.Empty(await EngageWebhookTestKit.StoredAsync(EngagePayloads.CustomerMessage(EngageWebhookTestKit.ThreadId, "hi", categories: [EngagePayloads.BotCategory, id])));
     }
 
     [Theory]
     [InlineData("65f0a1b2c3d4e5f601234567")]
     [InlineData("12345")]
     public async Task Hex_and_integer_ids_are_fine(string id) =>
-        Assert.Single(await DeliveriesAsync(EngagePayloads.CustomerMessage(id, "hi")));
-
-    private static async Task<IReadOnlyList<WebhookDelivery>> DeliveriesAsync(JsonObject e)
-    {
-        var headers = new HeaderDictionary { [EngageWebhookHandler.SecretHeader] = EngageWebhookTestKit.Secret };
-        var body = Encoding.UTF8.GetBytes(EngagePayloads.Envelope(e).ToJsonString());
-        var verdict = await new EngageWebhookHandler(NullLogger<EngageWebhookHandler>.Instance)
-            .HandleAsync(new WebhookRequest("POST", QueryCollection.Empty, headers, body, DateTimeOffset.UtcNow), EngageWebhookTestKit.Tenant, CancellationToken.None);
-        Assert.Equal(200, verdict.StatusCode);
-        return verdict.Deliveries;
-    }
+        Assert.Single(await EngageWebhookTestKit.StoredAsync(EngagePayloads.CustomerMessage(id, "hi")));
 }

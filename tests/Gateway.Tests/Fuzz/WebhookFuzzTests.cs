@@ -28,7 +28,8 @@ public sealed class WebhookFuzzTests(ITestOutputHelper output)
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(8);
     private static readonly int Seed = int.TryParse(Environment.GetEnvironmentVariable("CONVERSATIONS_FUZZ_SEED"), CultureInfo.InvariantCulture, out var s) ? s : 1313;
 
-    private sealed record Outcome(int Case, string Mutations, string Proof, bool Authentic, int Status, byte[] Body);
+    /// <summary>What a case sent and got; of the body only its length and the start a failure prints (the huge mutations would keep hundreds of MB alive).</summary>
+    private sealed record Outcome(int Case, string Mutations, string Proof, bool Authentic, int Status, int BodyLength, string BodyStart);
 
     private sealed class ErrorLog : ILoggerProvider
     {
@@ -128,7 +129,7 @@ public sealed class WebhookFuzzTests(ITestOutputHelper output)
                 request.Content.Headers.ContentType = new("application/json");
                 var proof = prove(request, body, authentic, random);
                 using var response = await host.Http.SendAsync(request);
-                outcomes.Add(new Outcome(n, mutations, proof, authentic, (int)response.StatusCode, body));
+                outcomes.Add(new Outcome(n, mutations, proof, authentic, (int)response.StatusCode, body.Length, Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 300)))));
             }
         })));
         var elapsed = clock.Elapsed;
@@ -138,9 +139,9 @@ public sealed class WebhookFuzzTests(ITestOutputHelper output)
         // Unproven: 401, or 413 for a body over the limit whose head looked signed (its signature needs the body).
         var wrong = outcomes.Where(o => o.Status >= 500 || (o.Authentic
             ? o.Status is not (200 or 400 or 413)
-            : o.Status != 401 && !(o.Status == 413 && o.Body.Length > MaxBodyBytes))).OrderBy(o => o.Case).ToList();
+            : o.Status != 401 && !(o.Status == 413 && o.BodyLength > MaxBodyBytes))).OrderBy(o => o.Case).ToList();
         foreach (var o in wrong.Take(5))
-            output.WriteLine($"case {o.Case} ({o.Mutations}; {o.Proof}) answered {o.Status}: {Encoding.UTF8.GetString(o.Body.AsSpan(0, Math.Min(o.Body.Length, 300)))}");
+            output.WriteLine($"case {o.Case} ({o.Mutations}; {o.Proof}) answered {o.Status}: {o.BodyStart}");
 
         Assert.True(wrong.Count == 0, $"seed {Seed}: {wrong.Count} cases answered what they should not ({statuses}); the first: case {wrong.FirstOrDefault()?.Case} ({wrong.FirstOrDefault()?.Mutations}; {wrong.FirstOrDefault()?.Proof}) got {wrong.FirstOrDefault()?.Status}");
         Assert.True(log.Lines.IsEmpty, $"seed {Seed}: errors were logged:\n{string.Join("\n", log.Lines.Take(5))}");

@@ -14,6 +14,7 @@ public sealed class ChatwootTypingPerAccountTests : IAsyncLifetime
     {
         _chatwoot = await LoopbackServer.StartAsync();
         _chatwoot.On("POST", "/api/v1/accounts/8/", _ => new LoopbackResponse(404, "{\"error\":\"not found\"}"));
+        _chatwoot.On("POST", "/api/v1/accounts/7/", _ => LoopbackResponse.Json("{}"));
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton(new TenantCatalog([Tenant()]));
@@ -41,7 +42,11 @@ public sealed class ChatwootTypingPerAccountTests : IAsyncLifetime
         _chatwoot.ClearRequests();
         await typing.SetAsync(tenant, "7", "87", on: true, CancellationToken.None);
         await typing.SetAsync(tenant, "8", "1", on: true, CancellationToken.None);
-        var request = Assert.Single(_chatwoot.Requests);
-        Assert.StartsWith("/api/v1/accounts/7/conversations/87/", request.Path);
+        await typing.SetAsync(tenant, "7", "87", on: false, CancellationToken.None);
+        // Account 7 got both of its calls and keeps typing on; account 8 got none.
+        Assert.Equal(2, _chatwoot.Requests.Count);
+        Assert.All(_chatwoot.Requests, r => Assert.StartsWith("/api/v1/accounts/7/conversations/87/", r.Path));
+        Assert.False(typing.IsDisabled("acme", "7"));
+        Assert.True(typing.IsDisabled("acme", "8"));
     }
 }
