@@ -52,6 +52,6 @@ public sealed partial class GatewayLog(ILoggerFactory loggerFactory)
     [LoggerMessage(21, LogLevel.Warning, "Webhook {Platform}/{Tenant} not received and authenticated within the {Deadline} deadline ({Phase}); answered {StatusCode}, nothing stored")]
     public partial void WebhookTimedOut(string platform, string tenant, TimeSpan deadline, string phase, int statusCode);
 
-    [LoggerMessage(22, LogLevel.Information, "Webhook {Platform}/{Tenant} answered 429: too many webhook requests at once (Conversations:Gateway:Limits)")]
+    [LoggerMessage(22, LogLevel.Debug, "Webhook {Platform}/{Tenant} answered 429: too many webhook requests at once (Conversations:Gateway:Limits)")]
     public partial void WebhookThrottled(string platform, string tenant);
 }
