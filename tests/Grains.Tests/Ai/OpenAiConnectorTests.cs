@@ -31,6 +31,8 @@ public sealed class OpenAiConnectorTests : IAsyncLifetime
         Assert.Equal("Hello Maria", reply.Messages[0].Text);
         var request = Assert.Single(_server.Requests);
         Assert.Equal("Bearer sk-1", request.Header("Authorization"));
+        Assert.StartsWith("application/json", request.Header("Content-Type"));
+        Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(request.Body).ToString(), request.Header("Content-Length"));
         var body = request.Json();
         Assert.Equal("m1", body.GetProperty("model").GetString());
         Assert.Contains("contact.name: Maria Lopez", body.GetProperty("messages")[0].GetProperty("content").GetString());

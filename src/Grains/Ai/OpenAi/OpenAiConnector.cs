@@ -139,6 +139,7 @@ public sealed class OpenAiConnector(IHttpClientFactory httpClients, TimeProvider
             // Like the named client's removed logging handlers: nothing logged per request on the hot path.
             ClientLoggingOptions = new ClientLoggingOptions { EnableLogging = false, EnableMessageLogging = false },
         };
+        options.AddPolicy(ExactSizeRequestBody.Instance, PipelinePosition.PerCall);
         // The SDK insists on a key; local servers (vLLM, llama.cpp, Ollama) run without one and get no Authorization header.
         if (string.IsNullOrEmpty(ai.ApiKey)) options.AddPolicy(NoAuthorization.Instance, PipelinePosition.BeforeTransport);
         return new ChatClient(ai.Model ?? DefaultModel, new ApiKeyCredential(string.IsNullOrEmpty(ai.ApiKey) ? "none" : ai.ApiKey), options).AsIChatClient();
