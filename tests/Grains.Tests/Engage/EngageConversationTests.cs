@@ -123,9 +123,21 @@ public sealed class EngageConversationTests : IAsyncLifetime
     {
         var scope = Scope(t => t.Engage.OpenIntervention = false);
         _seam.Fold(scope, Customer("c1", EngageEventData.StatusBot));
-        Assert.Equal(new EngageResolveAction(false, null, false, false), EngageActionKinds.Read<EngageResolveAction>(Assert.Single(_seam.BuildResolve(scope)).Payload));
+        Assert.Empty(_seam.BuildResolve(scope));
         _seam.Fold(scope, Customer("c2", EngageEventData.StatusBot));
         Assert.Equal([EngageActionKinds.Reply], _seam.BuildReply(scope, AiReply.Text("hello")).Select(a => a.Kind));
+    }
+
+    [Fact]
+    public void A_resolve_without_a_bot_intervention_still_closes_the_thread_when_the_tenant_asks()
+    {
+        var scope = Scope(t =>
+        {
+            t.Engage.OpenIntervention = false;
+            t.Engage.CloseThreadOnResolve = true;
+        });
+        _seam.Fold(scope, Customer("c1", EngageEventData.StatusBot));
+        Assert.Equal(new EngageResolveAction(false, null, false, true), EngageActionKinds.Read<EngageResolveAction>(Assert.Single(_seam.BuildResolve(scope)).Payload));
     }
 
     [Fact]

@@ -413,15 +413,16 @@ public sealed partial class EngageConversation(
     {
         var ids = scope.State.Platform;
         var interventionId = ids.GetValueOrDefault(EngageStateKeys.BotInterventionId);
-        var action = EngageActionKinds.Create(EngageActionKinds.Resolve, new EngageResolveAction(
+        var resolve = new EngageResolveAction(
             ids.GetValueOrDefault(EngageStateKeys.BotIntervention) == "true" || !string.IsNullOrEmpty(interventionId),
             interventionId,
             ids.GetValueOrDefault(EngageStateKeys.BotReplied) == "true",
-            scope.Tenant.Engage.CloseThreadOnResolve));
+            scope.Tenant.Engage.CloseThreadOnResolve);
         var hadIntervention = ids.ContainsKey(EngageStateKeys.BotIntervention) || !string.IsNullOrEmpty(interventionId);
         ForgetBotIntervention(ids);
         if (hadIntervention && scope.Tenant.Engage.OpenIntervention) ids[EngageStateKeys.ReopenIntervention] = "true";
-        return [action];
+        // No intervention to end and no thread to close: an action would only be stored, sent as nothing and counted as sent.
+        return resolve.BotIntervention || resolve.CloseThread ? [EngageActionKinds.Create(EngageActionKinds.Resolve, resolve)] : [];
     }
 
     /// <summary>
