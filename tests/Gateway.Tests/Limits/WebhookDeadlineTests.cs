@@ -32,7 +32,7 @@ public sealed class WebhookDeadlineTests
     }
 
     [Fact]
-    public async Task A_webhook_whose_processing_outlasts_the_deadline_gets_500_which_the_platform_retries_and_nothing_is_stored()
+    public async Task A_webhook_whose_processing_outlasts_the_deadline_gets_500_which_the_platform_retries()
     {
         await using var harness = await Harness.StartAsync(s => s["Conversations:Gateway:Limits:WebhookDeadline"] = "00:00:01");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/chatwoot/acme") { Content = Harness.Events(("1:2", "m1", "hi")) };
@@ -44,6 +44,21 @@ public sealed class WebhookDeadlineTests
         Assert.Equal(System.Net.HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"answered after {clock.Elapsed.TotalSeconds:F1} s");
         Assert.Contains("not processed within the deadline", await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, harness.Store.InboxCount());
+    }
+
+    [Fact]
+    public async Task A_handler_that_finishes_its_deliveries_after_the_deadline_gets_500_and_nothing_is_stored()
+    {
+        await using var harness = await Harness.StartAsync(s => s["Conversations:Gateway:Limits:WebhookDeadline"] = "00:00:01");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/chatwoot/acme") { Content = Harness.Events(("1:2", "m1", "hi")) };
+        request.Headers.Add("X-Test-Wait-Uncancellable", "1500");
+
+        using var response = await harness.Http.SendAsync(request);
+
+        Assert.Equal(System.Net.HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Contains("not processed within the deadline", await response.Content.ReadAsStringAsync());
+        Assert.Equal(1, harness.Handler.Calls); // its deliveries were made, and came too late
         Assert.Equal(0, harness.Store.InboxCount());
     }
 

@@ -9,7 +9,8 @@ namespace Conversations.Gateway.Tests.Support;
 /// A minimal platform handler for gateway tests. POST body: <c>{"events":[{"conversation":"1:2","id":"m1","text":"hi"}]}</c>
 /// (malformed JSON throws JsonException, as a careless handler would). GET <c>?challenge=x</c> answers x.
 /// Header <c>X-Test-Reject: 401</c> rejects; <c>X-Test-Throw: bug|timeout</c> makes it fail with a non-input exception;
-/// <c>X-Test-Wait: 5000</c> makes it take that many milliseconds first (as a slow store read would, cancellable).
+/// <c>X-Test-Wait: 5000</c> makes it take that many milliseconds first (as a slow store read would, cancellable);
+/// <c>X-Test-Wait-Uncancellable: 1500</c> the same without looking at the cancellation (then it answers its deliveries).
 /// </summary>
 public sealed class TestWebhookHandler(PlatformKind platform) : IWebhookHandler
 {
@@ -21,6 +22,8 @@ public sealed class TestWebhookHandler(PlatformKind platform) : IWebhookHandler
     {
         if (request.Headers.TryGetValue("X-Test-Wait", out var wait))
             await Task.Delay(int.Parse(wait.ToString(), System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+        if (request.Headers.TryGetValue("X-Test-Wait-Uncancellable", out var stubborn))
+            await Task.Delay(int.Parse(stubborn.ToString(), System.Globalization.CultureInfo.InvariantCulture), CancellationToken.None);
         return Handle(request, tenant);
     }
 
