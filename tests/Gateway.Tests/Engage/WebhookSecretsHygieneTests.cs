@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using Conversations.Gateway.Tests.Support;
@@ -9,41 +8,15 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Conversations.Storage;
-using Conversations.Storage.Memory;
-using Conversations.Gateway.Cluster;
 
 namespace Conversations.Gateway.Tests.Engage;
 
 /// <summary>Issue 13 point 6: secrets stay out of logs and answers, the handshake answer is not sniffed, token compares do not leak lengths.</summary>
 public sealed class WebhookSecretsHygieneTests
 {
-    private sealed class CapturingLoggerProvider : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-        public ILogger CreateLogger(string categoryName) => new Capture(this, categoryName);
-        public void Dispose() { }
-
-        private sealed class Capture(CapturingLoggerProvider owner, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-            public bool IsEnabled(LogLevel logLevel) => true;
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                owner.Lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)}");
-        }
-    }
-
     /// <summary>The gateway with the real platform handlers over a Memory store.</summary>
-    private static Task<GatewayHost> StartAsync(Dictionary<string, string?> settings, Action<IServiceCollection> more) =>
-        GatewayHost.StartAsync(settings, s =>
-        {
-            s.AddSingleton<IConversationStore>(new MemoryConversationStore(Options.Create(new StoreOptions()), TimeProvider.System));
-            s.AddSingleton<IGrainAccess>(new TestGrainAccess(new RecordingGrainFactory()));
-            s.AddChatwootWebhooks();
-            s.AddEngageWebhooks();
-            more(s);
-        });
+    private static async Task<GatewayHost> StartAsync(Dictionary<string, string?> settings, Action<IServiceCollection> more) =>
+        (await PlatformHost.StartAsync(settings, more)).Host;
 
     [Fact]
     public async Task Url_token_and_verify_token_do_not_reach_request_log_lines_at_information()

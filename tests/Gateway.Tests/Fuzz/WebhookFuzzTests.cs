@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Conversations.Gateway.Tests.Chatwoot;
 using Conversations.Gateway.Tests.Support;
 using Conversations.Gateway.Webhooks.Chatwoot;
 using Conversations.Gateway.Webhooks.Engage;
@@ -31,38 +32,21 @@ public sealed class WebhookFuzzTests(ITestOutputHelper output)
     /// <summary>What a case sent and got; of the body only its length and the start a failure prints (the huge mutations would keep hundreds of MB alive).</summary>
     private sealed record Outcome(int Case, string Mutations, string Proof, bool Authentic, int Status, int BodyLength, string BodyStart);
 
-    private sealed class ErrorLog : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-        public ILogger CreateLogger(string categoryName) => new Capture(this, categoryName);
-        public void Dispose() { }
-
-        private sealed class Capture(ErrorLog owner, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (logLevel >= LogLevel.Error) owner.Lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception?.GetType().Name}");
-            }
-        }
-    }
-
     [Fact]
     public Task The_chatwoot_reader_survives_damaged_fixtures() => FuzzAsync("chatwoot", ChatwootSeeds(), (request, body, authentic, random) =>
     {
         if (authentic)
         {
-            Sign(request, body, PlatformHost.ChatwootSecret, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            PlatformHost.Sign(request, body, PlatformHost.ChatwootSecret, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
             return "signed";
         }
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         switch (random.Next(6))
         {
             case 0: return "no signature";
-            case 1: Sign(request, [.. body, (byte)' '], PlatformHost.ChatwootSecret, now); return "signature of another body";
-            case 2: Sign(request, body, PlatformHost.ChatwootSecret, now - 3600); return "stale timestamp";
-            case 3: Sign(request, body, "not-the-secret", now); return "wrong secret";
+            case 1: PlatformHost.Sign(request, [.. body, (byte)' '], PlatformHost.ChatwootSecret, now); return "signature of another body";
+            case 2: PlatformHost.Sign(request, body, PlatformHost.ChatwootSecret, now - 3600); return "stale timestamp";
+            case 3: PlatformHost.Sign(request, body, "not-the-secret", now); return "wrong secret";
             case 4:
                 request.Headers.TryAddWithoutValidation(ChatwootSignature.TimestampHeader, now.ToString(CultureInfo.InvariantCulture));
                 request.Headers.TryAddWithoutValidation(ChatwootSignature.SignatureHeader, "sha256=" + Convert.ToHexStringLower(RandomBytes(random, 32)));
@@ -96,7 +80,7 @@ public sealed class WebhookFuzzTests(ITestOutputHelper output)
 
     private async Task FuzzAsync(string platform, IReadOnlyList<byte[]> seeds, Func<HttpRequestMessage, byte[], bool, Random, string> prove)
     {
-        var log = new ErrorLog();
+        var log = new CapturingLoggerProvider(LogLevel.Error);
         var (host, store) = await PlatformHost.StartAsync(
             s =>
             {
@@ -154,12 +138,6 @@ public sealed class WebhookFuzzTests(ITestOutputHelper output)
         Assert.DoesNotContain(stored, k => k.Tenant == intrudedTenant);
     }
 
-    private static void Sign(HttpRequestMessage request, byte[] body, string secret, long timestamp)
-    {
-        request.Headers.TryAddWithoutValidation(ChatwootSignature.TimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
-        request.Headers.TryAddWithoutValidation(ChatwootSignature.SignatureHeader, ChatwootSignature.Sign(secret, timestamp, body));
-    }
-
     private static byte[] RandomBytes(Random random, int count)
     {
         var bytes = new byte[count];
@@ -170,7 +148,7 @@ public sealed class WebhookFuzzTests(ITestOutputHelper output)
     private static IReadOnlyList<byte[]> ChatwootSeeds() =>
     [
         .. new[] { "message_created.incoming_text", "message_created.outgoing_bot_echo", "message_updated.input_select_submitted", "conversation_status_changed.to_pending", "conversation_resolved" }
-            .Select(name => PlatformHost.ChatwootFixture(name)),
+            .Select(ChatwootHandlerHarness.Fixture),
     ];
 
     private static IReadOnlyList<byte[]> EngageSeeds()
@@ -186,6 +164,6 @@ public sealed class WebhookFuzzTests(ITestOutputHelper output)
                 EngagePayloads.CustomerMessage(thread, "<p>second</p>", contentId: "65f0a1b9c3d4e5f6012345c5"),
                 EngagePayloads.ThreadClosed(thread)),
         ];
-        return [PlatformHost.EngageFixture(), .. envelopes.Select(e => Encoding.UTF8.GetBytes(e.ToJsonString()))];
+        return [PlatformHost.EngageContent(), .. envelopes.Select(e => Encoding.UTF8.GetBytes(e.ToJsonString()))];
     }
 }

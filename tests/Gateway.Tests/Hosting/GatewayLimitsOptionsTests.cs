@@ -10,7 +10,7 @@ namespace Conversations.Gateway.Tests.Hosting;
 /// <summary>Issue 13.1: every limit has a key under Conversations:Gateway:Limits, reaches Kestrel or the webhook deadline, and is validated.</summary>
 public sealed class GatewayLimitsOptionsTests
 {
-    private const string Limits = "Conversations:Gateway:Limits:";
+    private const string Limits = GatewayLimitsSettings.Section;
 
     [Fact]
     public async Task The_standalone_gateway_gives_kestrel_and_the_deadline_the_configured_limits()
@@ -42,6 +42,9 @@ public sealed class GatewayLimitsOptionsTests
         var limits = harness.Host.App.Services.GetRequiredService<IOptions<Conversations.Gateway.Hosting.GatewayLimitsOptions>>().Value;
         Assert.Equal((TimeSpan.FromSeconds(10), 64, 256, 256, 1024),
             (limits.WebhookDeadline, limits.MaxConcurrentWebhooksPerTenant, limits.MaxQueuedWebhooksPerTenant, limits.MaxConcurrentWebhooks, limits.MaxQueuedWebhooks));
+        // The deadline as the request-timeouts middleware has it, not only as bound.
+        var policies = harness.Host.App.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutOptions>>().Value.Policies;
+        Assert.Equal(TimeSpan.FromSeconds(10), Assert.Single(policies).Value.Timeout);
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using System.Net;
+using Conversations.Gateway.Tests.Chatwoot;
 using Conversations.Gateway.Tests.Support;
 
 namespace Conversations.Gateway.Tests.Limits;
@@ -31,10 +32,10 @@ public sealed class WebhookConcurrencyTests
         await using var _ = host;
         await using var first = await HoldSlotAsync(host, "/webhooks/chatwoot/acme", signed: true);
         await using var second = await HoldSlotAsync(host, "/webhooks/chatwoot/acme", signed: true);
-        var body = PlatformHost.ChatwootFixture();
+        var body = ChatwootHandlerHarness.Fixture("message_created.incoming_text");
 
         using var refused = await host.Http.SendAsync(PlatformHost.SignedChatwoot(body));
-        using var otherTenant = await host.Http.SendAsync(PlatformHost.EngagePost(PlatformHost.EngageFixture()));
+        using var otherTenant = await host.Http.SendAsync(PlatformHost.EngagePost(PlatformHost.EngageContent()));
 
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Equal("3", refused.Headers.RetryAfter?.ToString());
@@ -62,7 +63,7 @@ public sealed class WebhookConcurrencyTests
         await using var acme = await HoldSlotAsync(host, "/webhooks/chatwoot/acme", signed: true);
         await using var urly = await HoldSlotAsync(host, "/webhooks/chatwoot/urly?token=" + PlatformHost.UrlToken, signed: false);
 
-        using var refused = await host.Http.SendAsync(PlatformHost.EngagePost(PlatformHost.EngageFixture()));
+        using var refused = await host.Http.SendAsync(PlatformHost.EngagePost(PlatformHost.EngageContent()));
 
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Empty(await store.FindUnconsumedAsync(TimeSpan.Zero, 10, CancellationToken.None));

@@ -25,7 +25,7 @@ public sealed class WebhookFloodTests
     {
         var (host, store) = await PlatformHost.StartAsync(s => s["Conversations:Gateway:Limits:WebhookDeadline"] = Deadline.ToString());
         await using var running = host;
-        using (var warm = await host.Http.SendAsync(PlatformHost.EngagePost(PlatformHost.EngageFixture()))) Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        using (var warm = await host.Http.SendAsync(PlatformHost.EngagePost(PlatformHost.EngageContent()))) Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
         GC.Collect();
         GC.WaitForPendingFinalizers();
         var baseline = GC.GetTotalMemory(forceFullCollection: true);
@@ -61,7 +61,7 @@ public sealed class WebhookFloodTests
         for (var i = 0; i < 10; i++)
         {
             var started = Stopwatch.GetTimestamp();
-            using var response = await host.Http.SendAsync(PlatformHost.EngagePost(PlatformHost.EngageFixture()));
+            using var response = await host.Http.SendAsync(PlatformHost.EngagePost(PlatformHost.EngageContent()));
             otherTenant.Add((response.StatusCode, Stopwatch.GetElapsedTime(started)));
             await Task.Delay(100);
         }

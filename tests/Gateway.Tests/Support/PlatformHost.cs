@@ -19,7 +19,7 @@ public static class PlatformHost
     public const string EngageSecret = "engage-webhook-secret";
     public const string VerifyToken = "verify-token";
 
-    public static Dictionary<string, string?> Settings() => new()
+    private static Dictionary<string, string?> Settings() => new()
     {
         ["Conversations:Tenants:0:Id"] = "acme",
         ["Conversations:Tenants:0:Platform"] = "Chatwoot",
@@ -33,10 +33,16 @@ public static class PlatformHost
         ["Conversations:Tenants:2:WebhookSecret"] = EngageSecret,
     };
 
-    public static async Task<(GatewayHost Host, MemoryConversationStore Store)> StartAsync(Action<Dictionary<string, string?>>? configure = null, Action<IServiceCollection>? services = null)
+    public static Task<(GatewayHost Host, MemoryConversationStore Store)> StartAsync(Action<Dictionary<string, string?>>? configure = null, Action<IServiceCollection>? services = null)
     {
         var settings = Settings();
         configure?.Invoke(settings);
+        return StartAsync(settings, services);
+    }
+
+    /// <summary>The same host with other settings (tenants included).</summary>
+    public static async Task<(GatewayHost Host, MemoryConversationStore Store)> StartAsync(Dictionary<string, string?> settings, Action<IServiceCollection>? services)
+    {
         var store = new MemoryConversationStore(Options.Create(new StoreOptions()), TimeProvider.System);
         var host = await GatewayHost.StartAsync(settings, s =>
         {
@@ -49,36 +55,39 @@ public static class PlatformHost
         return (host, store);
     }
 
-    public static byte[] ChatwootFixture(string name = "message_created.incoming_text") =>
-        File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Chatwoot", "Fixtures", name + ".json"));
-
-    public static byte[] EngageFixture(string name = "webhook-content-imported-customer") =>
-        File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Engage", "Fixtures", name + ".json"));
+    /// <summary>An Engage content event for globex's customer.</summary>
+    public static byte[] EngageContent() =>
+        File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Engage", "Fixtures", "webhook-content-imported-customer.json"));
 
     /// <summary>A POST to acme signed like Chatwoot signs it, now.</summary>
-    public static HttpRequestMessage SignedChatwoot(byte[] body, string tenant = "acme")
+    public static HttpRequestMessage SignedChatwoot(byte[] body)
     {
-        var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/chatwoot/" + tenant) { Content = new ByteArrayContent(body) };
+        var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/chatwoot/acme") { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new("application/json");
-        request.Headers.Add(ChatwootSignature.TimestampHeader, ts.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add(ChatwootSignature.SignatureHeader, ChatwootSignature.Sign(ChatwootSecret, ts, body));
+        Sign(request, body, ChatwootSecret, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         return request;
     }
 
+    /// <summary>Chatwoot's signature headers over <paramref name="body"/> with <paramref name="secret"/>, dated <paramref name="timestamp"/>.</summary>
+    public static void Sign(HttpRequestMessage request, byte[] body, string secret, long timestamp)
+    {
+        request.Headers.TryAddWithoutValidation(ChatwootSignature.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.TryAddWithoutValidation(ChatwootSignature.SignatureHeader, ChatwootSignature.Sign(secret, timestamp, body));
+    }
+
     /// <summary>A POST to globex with Engage's secret header.</summary>
-    public static HttpRequestMessage EngagePost(byte[] body, string secret = EngageSecret)
+    public static HttpRequestMessage EngagePost(byte[] body)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/engage/globex") { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new("application/json");
-        request.Headers.Add(EngageWebhookHandler.SecretHeader, secret);
+        request.Headers.Add(EngageWebhookHandler.SecretHeader, EngageSecret);
         return request;
     }
 
     /// <summary>Signature headers that look right to everything but the HMAC over the body (a fresh timestamp, a well-formed digest).</summary>
     public static KeyValuePair<string, string>[] PlausibleSignature() =>
     [
-        new("X-Chatwoot-Timestamp", DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        new("X-Chatwoot-Signature", "sha256=" + new string('a', 64)),
+        new(ChatwootSignature.TimestampHeader, DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new(ChatwootSignature.SignatureHeader, "sha256=" + new string('a', 64)),
     ];
 }

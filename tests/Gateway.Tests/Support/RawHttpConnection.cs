@@ -23,9 +23,9 @@ public sealed class RawHttpConnection : IAsyncDisposable
     }
 
     /// <summary>The request line and headers of a POST whose body is <paramref name="contentLength"/> bytes (none sent yet).</summary>
-    public Task SendHeadAsync(string pathAndQuery, long contentLength, IEnumerable<KeyValuePair<string, string>>? headers = null, string method = "POST")
+    public Task SendHeadAsync(string pathAndQuery, long contentLength, IEnumerable<KeyValuePair<string, string>>? headers = null)
     {
-        var head = new StringBuilder($"{method} {pathAndQuery} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {contentLength}\r\n");
+        var head = new StringBuilder($"POST {pathAndQuery} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {contentLength}\r\n");
         foreach (var (name, value) in headers ?? []) head.Append(name).Append(": ").Append(value).Append("\r\n");
         head.Append("\r\n");
         return SendAsync(Encoding.ASCII.GetBytes(head.ToString()), CancellationToken.None);
