@@ -8,17 +8,18 @@ namespace Conversations.Grains.Tests.Ai;
 public sealed class ExactSizeRequestBodyTests
 {
     [Fact]
-    public void A_serialized_model_becomes_an_exact_size_copy_and_the_sdk_may_dispose_its_content_again()
+    public void A_serialized_model_becomes_an_exact_size_copy_and_the_sdk_content_lets_go_of_its_buffers_at_once()
     {
         // Larger than one of the SDK's 16 KiB serialization segments, so the copy spans segments.
         var model = new TextModel(new string('x', 40_000) + "é");
         using var message = ClientPipeline.Create().CreateMessage();
-        var original = BinaryContent.Create(model);
+        var original = new DisposeCounting(BinaryContent.Create(model));
         message.Request.Content = original;
 
         ExactSizeRequestBody.Compact(message.Request);
 
         Assert.NotSame(original, message.Request.Content);
+        Assert.Equal(1, original.Disposals); // the pooled segments are back before the request is sent
         Assert.True(message.Request.Content!.TryComputeLength(out var length));
         var sent = new MemoryStream();
         message.Request.Content.WriteTo(sent);
@@ -67,6 +68,24 @@ public sealed class ExactSizeRequestBodyTests
             new(JsonDocument.Parse(data).RootElement.GetProperty("text").GetString()!);
 
         public string GetFormatFromOptions(ModelReaderWriterOptions options) => "J";
+    }
+
+    /// <summary>The SDK's content, counting how often it is disposed.</summary>
+    private sealed class DisposeCounting(BinaryContent inner) : BinaryContent
+    {
+        public int Disposals { get; private set; }
+
+        public override bool TryComputeLength(out long length) => inner.TryComputeLength(out length);
+
+        public override void WriteTo(Stream stream, CancellationToken cancellationToken = default) => inner.WriteTo(stream, cancellationToken);
+
+        public override Task WriteToAsync(Stream stream, CancellationToken cancellationToken = default) => inner.WriteToAsync(stream, cancellationToken);
+
+        public override void Dispose()
+        {
+            Disposals++;
+            inner.Dispose();
+        }
     }
 
     private sealed class UnknownLengthContent : BinaryContent

@@ -97,13 +97,14 @@ public sealed class PromptBudgetTests
     [Fact]
     public async Task An_oversized_customer_message_is_kept_and_sent_to_the_ai_capped()
     {
-        var h = new GrainHarness(t => t.Ai.MaxMessageChars = 4000);
+        // Not the default (4000): the tenant's cap is the one applied.
+        var h = new GrainHarness(t => t.Ai.MaxMessageChars = 3000);
         var huge = "Where is my order? " + new string('x', 1_000_000);
 
         await h.TurnAsync(h.Customer(huge));
 
         var stored = h.State.Transcript.First(t => t.Role == TranscriptRole.Customer).Text;
-        Assert.Equal(4000, stored.Length);
+        Assert.Equal(3000, stored.Length);
         Assert.StartsWith("Where is my order? xxx", stored);
         Assert.EndsWith("…[cut]", stored);
         var sent = Assert.Single(Assert.Single(h.Ai.Requests).Transcript);
@@ -119,5 +120,16 @@ public sealed class PromptBudgetTests
         var problems = Tenant(maxMessage, maxPrompt, systemPrompt).Validate(0).ToList();
 
         Assert.Contains(problems, p => p.StartsWith("Conversations:Tenants:0:" + key, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(100, 100, null)]
+    [InlineData(4000, 4000, null)]
+    [InlineData(4000, 4014, "fourteen chars")]
+    public void Caps_that_just_hold_the_newest_message_beside_the_system_prompt_are_accepted(int maxMessage, int maxPrompt, string? systemPrompt)
+    {
+        var problems = Tenant(maxMessage, maxPrompt, systemPrompt).Validate(0).ToList();
+
+        Assert.DoesNotContain(problems, p => p.Contains("MaxPromptChars", StringComparison.Ordinal) || p.Contains("MaxMessageChars", StringComparison.Ordinal));
     }
 }
