@@ -40,7 +40,7 @@ public sealed class ClusterInactivityTests(ITestOutputHelper output)
         try
         {
             var (a, b, http, reply) = await StartIdleConversationAsync(world, conversation: 1);
-            using var client = http;
+            using var _ = http;
             var holder = reply.Silo == "silo-a" ? a : b;
             holder.Kill();
             world.Print($"the answer came from {holder.Name} at {reply.At.TotalSeconds:F1} s; killed it (kill -9) {(world.Now - reply.At).TotalSeconds:F1} s later, before the follow-up due {FollowUpAfter.TotalSeconds:F0} s after the answer");
@@ -63,7 +63,7 @@ public sealed class ClusterInactivityTests(ITestOutputHelper output)
         try
         {
             var (a, b, http, reply) = await StartIdleConversationAsync(world, conversation: 2);
-            using var client = http;
+            using var _ = http;
             a.Kill();
             b.Kill();
             world.Print($"answered by {reply.Silo} at {reply.At.TotalSeconds:F1} s; every silo killed (kill -9) {(world.Now - reply.At).TotalSeconds:F1} s later");

@@ -61,7 +61,7 @@ public sealed class ConsoleBrowserTests
                 Assert.Equal(401, status);
                 Assert.StartsWith("Basic", challenge);
             }
-            Assert.DoesNotContain("Conversations console", await page.ContentAsync());
+            Assert.DoesNotContain("Conversations console", await SettledContentAsync(page));
             await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "01-without-token-refused.png") });
         }
         // A wrong token: Chromium tries it, gets the 401 again and shows that answer; no console either.
@@ -130,6 +130,23 @@ public sealed class ConsoleBrowserTests
         await ops.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "06-console-after.png"), FullPage = true });
 
         lock (errors) Assert.Empty(errors);
+    }
+
+    /// <summary>The page's content; after a refused navigation Chromium may still be moving to its own error page.</summary>
+    private static async Task<string> SettledContentAsync(IPage page)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await page.ContentAsync();
+            }
+            catch (PlaywrightException navigating) when (attempt < 20 && navigating.Message.Contains("navigating", StringComparison.Ordinal))
+            {
+                await page.WaitForLoadStateAsync();
+                await Task.Delay(100);
+            }
+        }
     }
 
     private static async Task WaitParkedAsync(ChatwootWorld world)

@@ -1,10 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json.Nodes;
 using Conversations.EndToEnd.Chatwoot;
-using Conversations.Gateway.Webhooks.Chatwoot;
 using Conversations.Silo;
 using Conversations.TestSupport.Http;
 using Conversations.TestSupport.Network;
@@ -41,6 +37,8 @@ public sealed class TraceAcrossInboxTests
             // A trace of our own: other tests of this process make spans too, and the listener sees them all.
             var traceId = await PostInTraceAsync(http, text);
             await ReplyAsync(chatwoot);
+            // The turn's span ends after its reply is sent and its state committed: a moment after the fake saw the reply.
+            await TurnEndedAsync(spans, traceId);
             silo.Services.GetRequiredService<TracerProvider>().ForceFlush();
 
             Activity[] all;
@@ -71,14 +69,16 @@ public sealed class TraceAcrossInboxTests
         }
     }
 
-    [Fact]
-    public async Task The_standard_sampler_variables_choose_which_traces_are_kept()
+    [Theory]
+    [InlineData("0", false)]
+    [InlineData("1", true)]
+    public async Task The_standard_sampler_variables_choose_which_traces_are_kept(string ratio, bool kept)
     {
         await using var chatwoot = await LoopbackServer.StartAsync();
         await using var ai = await LoopbackServer.StartAsync();
         var spans = new List<Activity>();
-        var silo = TracedSilo(chatwoot, ai, spans, "--OTEL_TRACES_SAMPLER=traceidratio", "--OTEL_TRACES_SAMPLER_ARG=0");
-        // The silo samples nothing, so the test's root span needs a listener of its own to exist.
+        var silo = TracedSilo(chatwoot, ai, spans, "--OTEL_TRACES_SAMPLER=traceidratio", $"--OTEL_TRACES_SAMPLER_ARG={ratio}");
+        // At ratio 0 the silo samples nothing, so the test's root span needs a listener of its own to exist.
         using var rootListener = new ActivityListener
         {
             ShouldListenTo = source => ReferenceEquals(source, TestSource),
@@ -93,8 +93,13 @@ public sealed class TraceAcrossInboxTests
             await ReplyAsync(chatwoot);
             silo.Services.GetRequiredService<TracerProvider>().ForceFlush();
 
-            // The reply went out, and nothing of the silo's own was kept for its trace.
-            lock (spans) Assert.DoesNotContain(spans, s => s.TraceId == traceId && !ReferenceEquals(s.Source, TestSource));
+            // The reply went out; the silo's own spans of its trace were kept or not, as the ratio says.
+            lock (spans)
+            {
+                var silosOwn = spans.Where(s => s.TraceId == traceId && !ReferenceEquals(s.Source, TestSource)).ToList();
+                if (kept) Assert.Contains(silosOwn, s => s.Kind == ActivityKind.Server && s.DisplayName.Contains("/webhooks/", StringComparison.Ordinal));
+                else Assert.Empty(silosOwn);
+            }
         }
         finally
         {
@@ -135,15 +140,20 @@ public sealed class TraceAcrossInboxTests
         return root.TraceId;
     }
 
-    private static async Task ReplyAsync(LoopbackServer chatwoot)
+    private static async Task TurnEndedAsync(List<Activity> spans, ActivityTraceId traceId)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!chatwoot.Requests.Any(r => r.Method == "POST" && r.Path.EndsWith("/messages", StringComparison.Ordinal) && r.Body.Contains("echo: ", StringComparison.Ordinal)))
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
         {
-            Assert.True(DateTime.UtcNow < deadline, "no reply reached the fake Chatwoot");
-            await Task.Delay(50);
+            lock (spans) if (spans.Any(s => s.TraceId == traceId && s.OperationName == "conversation.turn")) return;
+            Assert.True(DateTime.UtcNow < deadline, "the turn's span did not end");
+            await Task.Delay(20);
         }
     }
+
+    private static Task ReplyAsync(LoopbackServer chatwoot) =>
+        chatwoot.WaitForAsync(r => r.Method == "POST" && r.Path.EndsWith("/messages", StringComparison.Ordinal) && r.Body.Contains("echo: ", StringComparison.Ordinal),
+            timeout: TimeSpan.FromSeconds(20));
 
     private static async Task PostSignedAsync(HttpClient http, JsonNode payload)
     {
