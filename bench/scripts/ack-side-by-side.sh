@@ -2,6 +2,7 @@
 # Webhook ack latency of one silo build in its own process, with that silo's GC and CPU over 16 s of the run.
 # usage: bench/scripts/ack-side-by-side.sh LABEL CHECKOUT [bench args...]
 #   CHECKOUT: a checkout whose src/Silo is built in Release (this one, or a git worktree of another commit)
+#   bench args come after this script's seconds=30 and override it (seconds= under 20 leaves no 16 s window)
 # needs: this checkout's bench built in Release, and dotnet-counters (dotnet tool install -g dotnet-counters)
 set -euo pipefail
 label=$1; checkout=$(cd "$2" && pwd); shift 2
@@ -12,14 +13,19 @@ out=${TMPDIR:-/tmp}/ack-$label
 counters=${DOTNET_COUNTERS:-$HOME/.dotnet/tools/dotnet-counters}
 dotnet "$bench" chatwoot-ack seconds=30 silo="$silo" "$@" > "$out.txt" 2>&1 &
 run=$!
-pid=""
-for _ in $(seq 1 60); do pid=$(pgrep -f "^dotnet $silo" | head -1 || true); [ -n "$pid" ] && break; sleep 1; done
-[ -n "$pid" ] || { echo "the silo did not start"; cat "$out.txt"; exit 1; }
-sleep 26   # start-up and warm-up; then 16 s inside the 30 s of measured load
+trap 'kill $run 2>/dev/null || true' EXIT
+# The bench names its silo's pid, then says when the measured load starts.
+until grep -q '^measuring:' "$out.txt"; do
+  kill -0 $run 2>/dev/null || { echo "the bench ended before measuring"; cat "$out.txt"; exit 1; }
+  sleep 0.2
+done
+pid=$(sed -n 's/^silo process: //p' "$out.txt" | head -1)
+sleep 2   # past the first moments of the load
 rm -f "$out.csv"
 "$counters" collect -p "$pid" --format csv -o "$out.csv" --refresh-interval 1 --duration 00:00:00:16 \
   --counters "System.Runtime[dotnet.gc.pause.time,dotnet.gc.collections,dotnet.process.cpu.time,dotnet.gc.heap.total_allocated]" > /dev/null
 wait $run
+trap - EXIT
 python3 - "$label" "$out" <<'PY'
 import csv, collections, sys
 label, out = sys.argv[1], sys.argv[2]

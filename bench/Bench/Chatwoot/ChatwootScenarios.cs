@@ -44,8 +44,12 @@ public static class ChatwootScenarios
         var statuses = new ConcurrentDictionary<int, int>();
         var lag = 0.0;
         var tasks = new List<Task>(total);
-        using var spans = args.Contains("spans") ? new SpanCounter() : null;
+        // Spans are counted where they are made: in this process, so only with the silo in it.
+        if (args.Contains("spans") && siloDll is not null) Console.WriteLine("  spans: not counted with silo= (the silo's spans are made in its own process)");
+        using var spans = args.Contains("spans") && siloDll is null ? new SpanCounter() : null;
         spans?.Start();
+        // Scripts that watch the silo's counters wait for this line.
+        Console.WriteLine($"measuring: {rate}/s for {seconds} s");
         var window = ProcessWindow.Start();
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < total; i++)
@@ -187,7 +191,7 @@ public static class ChatwootScenarios
     /// <summary>The silo with its fakes (the AI in another process with <c>ai=URL</c>), warmed up.</summary>
     private static async Task<BenchWorld> StartWarmWorldAsync(string[] args, int aiMs)
     {
-        var externalAi = args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2 && p[0] == "ai").Select(p => new Uri(p[1])).FirstOrDefault();
+        var externalAi = Args.Text(args, "ai") is { } ai ? new Uri(ai) : null;
         var world = await BenchWorld.StartAsync(aiMs, typing: !args.Contains("no-typing"), externalAi, SiloSettings(args));
         await world.WarmUpAsync(Args.Int(args, "warmup", 4000), aiMs);
         return world;
@@ -280,7 +284,16 @@ public static class ChatwootScenarios
             {
                 world._siloProcess = ServiceProcess.StartDll("silo", Path.GetFullPath(siloDll), silo: true,
                     ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Conversations=Warning", "--Logging:LogLevel:Orleans.Runtime.Silo=Warning", .. settings, .. extraSettings ?? []]);
-                await world._siloProcess.WaitHealthyAsync(TimeSpan.FromSeconds(60));
+                Console.WriteLine($"silo process: {world._siloProcess.Id}");
+                try
+                {
+                    await world._siloProcess.WaitHealthyAsync(TimeSpan.FromSeconds(60));
+                }
+                catch
+                {
+                    await world.DisposeAsync(); // else the silo outlives the bench, holding its ports
+                    throw;
+                }
                 address = world._siloProcess.Address.ToString();
             }
             // No span or traceparent for the load generator's own requests: Chatwoot sends none, and a traced silo in this
@@ -371,7 +384,7 @@ public static class ChatwootScenarios
 
         public async ValueTask DisposeAsync()
         {
-            _http.Dispose();
+            _http?.Dispose(); // null when the silo never became healthy
             if (_silo is not null)
             {
                 await _silo.StopAsync();
@@ -379,8 +392,9 @@ public static class ChatwootScenarios
             }
             if (_siloProcess is not null)
             {
-                var output = _siloProcess.Output.Split('\n');
-                if (output.Length > 3) Console.WriteLine($"  the silo wrote {output.Length} lines; the last ones:\n    {string.Join("\n    ", output.TakeLast(6))}");
+                // Its start-up lines are expected; what it warned of or failed at is worth reading.
+                var trouble = _siloProcess.Output.Split('\n').Where(l => l.StartsWith("warn:", StringComparison.Ordinal) || l.StartsWith("fail:", StringComparison.Ordinal) || l.StartsWith("crit:", StringComparison.Ordinal)).ToList();
+                if (trouble.Count > 0) Console.WriteLine($"  the silo logged {trouble.Count} warnings or errors; the last ones:\n    {string.Join("\n    ", trouble.TakeLast(6))}");
                 await _siloProcess.TerminateAsync();
                 await _siloProcess.WaitForExitAsync(TimeSpan.FromSeconds(30));
                 _siloProcess.Dispose();
